@@ -1,0 +1,94 @@
+/* util.h - small pieces shared by every stage: errors, memory, interned keys */
+#ifndef LICSYNC_UTIL_H
+#define LICSYNC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes of the licsync command; documented in licsync(8). */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_CONFIG = 2,
+	EXIT_DIRECTORY = 3,
+	EXIT_BACKEND = 4,
+	EXIT_DATABASE = 8,
+};
+
+/* An error message filled in by the stage that failed. Never holds secrets. */
+struct err {
+	char msg[4096];
+};
+
+void err_set(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prefix the current message: "prefix: old message". */
+void err_prefix(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable array of strings (owned). */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+void strv_push(struct strv *sv, const char *s);
+void strv_free(struct strv *sv);
+
+/* A growable byte buffer, always NUL-terminated. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addstr(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/*
+ * Interned, case-folded user keys.  Every stage names users by the id
+ * returned here, so a million users cost one copy of each key and the
+ * reconciler works on integers.  Ids are dense, starting at 0.
+ */
+struct intern;
+struct intern *intern_new(void);
+void intern_free(struct intern *in);
+/* Fold (ASCII lower-case) and add; returns the id. */
+uint32_t intern_add(struct intern *in, const char *key);
+/* Fold and look up; returns true and sets *id when present. */
+bool intern_find(const struct intern *in, const char *key, uint32_t *id);
+const char *intern_str(const struct intern *in, uint32_t id);
+uint32_t intern_count(const struct intern *in);
+
+/* ASCII lower-case in place. */
+void str_lower(char *s);
+bool str_ieq(const char *a, const char *b);
+
+/*
+ * Read a secret from a file: the first line, without its newline.  The file
+ * must not be readable by group or others.  Messages name the file, never
+ * its content.
+ */
+int read_secret_file(const char *path, char **out, struct err *e);
+
+/* SHA-256 of a file, as 64 lower-case hex digits into hex[65]. */
+int sha256_file(const char *path, char hex[65], struct err *e);
+/* SHA-256 of a buffer. */
+void sha256_hex(const void *p, size_t n, char hex[65]);
+
+/* The current time; LICSYNC_TEST_NOW (seconds since the epoch, for tests
+ * only) overrides it. */
+int64_t now_seconds(void);
+/* "2026-11-28T05:07:19Z" into out[21]. */
+void format_utc(int64_t t, char out[21]);
+
+#endif
