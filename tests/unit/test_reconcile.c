@@ -1,0 +1,460 @@
+/*
+ * test_reconcile.c - the reconciler as a table: each row describes the
+ * directory, the backend and the database in a few words, and the plan
+ * it must produce.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reconcile.h"
+
+struct row {
+	const char *name;
+	enum remove_mode remove;
+	long seats;             /* -1: no cap */
+	long purchased;
+	long consumed;          /* -1: the number of holders */
+	const char *group0;     /* space-separated users */
+	const char *group1;
+	const char *excl_group;
+	const char *excl_users;
+	const char *holders;    /* "a" direct, "a:g" inherited, "a+g" both */
+	const char *owned;
+	const char *seen;       /* "a=100" */
+	const char *protected;
+	const char *unknown;    /* not known to the backend */
+	const char *noloc;      /* known, without usage location */
+	/* expected */
+	const char *changes;    /* "-a +b" in plan order */
+	const char *kept;       /* "a=protected b=inherited c=not_owned
+	                           d=never" */
+	const char *skipped;    /* "a=unknown b=noloc" */
+	const char *waiting;    /* in seat order */
+};
+
+static const struct row rows[] = {
+	{ "assign entitled", REMOVE_OWNED, -1, 10, -1,
+	  "alice bob", NULL, NULL, NULL, "alice", NULL, NULL, NULL, NULL, NULL,
+	  "+bob", "", "", "" },
+	{ "nothing to do", REMOVE_ALL, -1, 10, -1,
+	  "alice bob", NULL, NULL, NULL, "alice bob", NULL, NULL, NULL, NULL,
+	  NULL, "", "", "", "" },
+	{ "remove all unassigns", REMOVE_ALL, -1, 10, -1,
+	  "alice", NULL, NULL, NULL, "alice bob carol", NULL, NULL, NULL, NULL,
+	  NULL, "-bob -carol", "", "", "" },
+	{ "remove owned: only what licsync assigned", REMOVE_OWNED, -1, 10, -1,
+	  "alice", NULL, NULL, NULL, "alice bob carol", "carol", NULL, NULL,
+	  NULL, NULL, "-carol", "bob=not_owned", "", "" },
+	{ "remove never", REMOVE_NEVER, -1, 10, -1,
+	  "alice", NULL, NULL, NULL, "alice bob", "bob", NULL, NULL, NULL,
+	  NULL, "", "bob=never", "", "" },
+	{ "exclude group wins over groups", REMOVE_ALL, -1, 10, -1,
+	  "alice bob", NULL, "bob", NULL, "bob", NULL, NULL, NULL, NULL, NULL,
+	  "-bob +alice", "", "", "" },
+	{ "exclude users", REMOVE_ALL, -1, 10, -1,
+	  "alice bob", NULL, NULL, "alice", "", NULL, NULL, NULL, NULL, NULL,
+	  "+bob", "", "", "" },
+	{ "second group entitles too", REMOVE_ALL, -1, 10, -1,
+	  "alice", "bob", NULL, NULL, "", NULL, NULL, NULL, NULL, NULL,
+	  "+alice +bob", "", "", "" },
+	{ "protected never assigned nor unassigned", REMOVE_ALL, -1, 10, -1,
+	  "alice", NULL, NULL, NULL, "bob", NULL, NULL, "alice bob", NULL,
+	  NULL, "", "alice=protected bob=protected", "", "" },
+	{ "inherited never unassigned", REMOVE_ALL, -1, 10, -1,
+	  "alice", NULL, NULL, NULL, "alice bob:g1", NULL, NULL, NULL, NULL,
+	  NULL, "", "bob=inherited", "", "" },
+	{ "inherited and entitled is fine", REMOVE_ALL, -1, 10, -1,
+	  "alice", NULL, NULL, NULL, "alice:g1", NULL, NULL, NULL, NULL, NULL,
+	  "", "", "", "" },
+	{ "direct plus inherited: direct removed", REMOVE_ALL, -1, 10, -1,
+	  "", NULL, NULL, NULL, "bob+g1", NULL, NULL, NULL, NULL, NULL,
+	  "-bob", "", "", "" },
+	{ "unknown user skipped", REMOVE_ALL, -1, 10, -1,
+	  "alice bob carol", NULL, NULL, NULL, "", NULL, NULL, NULL, "bob",
+	  "carol", "+alice", "", "bob=unknown carol=noloc", "" },
+	{ "seats short: earliest entitlement first", REMOVE_ALL, -1, 3, -1,
+	  "alice bob carol dave erin", NULL, NULL, NULL, "alice", NULL,
+	  "erin=100 dave=200", NULL, NULL, NULL,
+	  "+dave +erin", "", "", "bob carol" },
+	{ "unassigns free seats for assigns", REMOVE_ALL, -1, 2, -1,
+	  "alice bob", NULL, NULL, NULL, "carol dave", NULL, NULL, NULL, NULL,
+	  NULL, "-carol -dave +alice +bob", "", "", "" },
+	{ "seats cap below purchased", REMOVE_ALL, 1, 10, -1,
+	  "alice bob", NULL, NULL, NULL, "", NULL, NULL, NULL, NULL, NULL,
+	  "+alice", "", "", "bob" },
+	{ "consumed above holders counts", REMOVE_ALL, -1, 5, 5,
+	  "alice bob", NULL, NULL, NULL, "carol", NULL, NULL, NULL, NULL, NULL,
+	  "-carol +alice", "", "", "bob" },
+	{ "overcommitted tenant assigns nothing", REMOVE_OWNED, -1, 1, 4,
+	  "alice", NULL, NULL, NULL, "bob carol", NULL, NULL, NULL, NULL, NULL,
+	  "", "bob=not_owned carol=not_owned", "", "alice" },
+	{ "unassign of inherited holder frees no seat", REMOVE_ALL, -1, 1, -1,
+	  "alice", NULL, NULL, NULL, "bob+g1", NULL, NULL, NULL, NULL, NULL,
+	  "-bob", "", "", "alice" },
+	{ "user who left the directory is unassigned", REMOVE_OWNED, -1, 10,
+	  -1, "alice", NULL, NULL, NULL, "alice gone", "gone", NULL, NULL,
+	  "gone", NULL, "-gone", "", "", "" },
+};
+
+/* ---- building the input ---- */
+
+struct built {
+	struct intern *keys;
+	struct strv groups, excl;
+	struct app_policy ap;
+	uint32_t *g[2], *x[1], *xu, *owned, *prot;
+	size_t ng[2], nx[1], nxu, nowned, nprot;
+	const uint32_t *gm[2], *xm[1];
+	struct rc_holder *holders;
+	size_t nholders;
+	struct rc_seen *seen;
+	size_t nseen;
+	uint8_t *bu;
+	struct rc_app_input app;
+	struct rc_input in;
+};
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Split WORDS at spaces and call FN on each. */
+static void
+each_word(const char *words, void (*fn)(void *, const char *), void *ctx)
+{
+	char *copy, *w, *save = NULL;
+
+	if (words == NULL)
+		return;
+	copy = strdup(words);
+	for (w = strtok_r(copy, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save))
+		fn(ctx, w);
+	free(copy);
+}
+
+struct idlist {
+	struct intern *keys;
+	uint32_t *v;
+	size_t n;
+};
+
+static void
+add_id(void *ctx, const char *w)
+{
+	struct idlist *l = ctx;
+
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = intern_add(l->keys, w);
+}
+
+static uint32_t *
+ids(struct intern *keys, const char *words, size_t *n)
+{
+	struct idlist l = { keys, NULL, 0 };
+
+	each_word(words, add_id, &l);
+	if (l.n > 0)
+		qsort(l.v, l.n, sizeof(*l.v), u32_cmp);
+	*n = l.n;
+	return l.v;
+}
+
+static void
+add_holder(void *ctx, const char *w)
+{
+	struct built *b = ctx;
+	struct rc_holder *h;
+	char name[64];
+	const char *sep = strpbrk(w, ":+");
+	size_t len = sep != NULL ? (size_t)(sep - w) : strlen(w);
+
+	snprintf(name, sizeof(name), "%.*s", (int)len, w);
+	b->holders = realloc(b->holders, (b->nholders + 1) * sizeof(*h));
+	h = &b->holders[b->nholders++];
+	h->user = intern_add(b->keys, name);
+	h->direct = sep == NULL || *sep == '+';
+	h->group = sep != NULL ? sep + 1 : NULL;
+}
+
+static void
+add_seen(void *ctx, const char *w)
+{
+	struct built *b = ctx;
+	char name[64];
+	const char *eq = strchr(w, '=');
+
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - w), w);
+	b->seen = realloc(b->seen, (b->nseen + 1) * sizeof(*b->seen));
+	b->seen[b->nseen].user = intern_add(b->keys, name);
+	b->seen[b->nseen].first = strtoll(eq + 1, NULL, 10);
+	b->nseen++;
+}
+
+static void
+set_bu(struct built *b, const char *words, uint8_t v)
+{
+	size_t n, i;
+	uint32_t *l = ids(b->keys, words, &n);
+
+	for (i = 0; i < n; i++)
+		b->bu[l[i]] = v;
+	free(l);
+}
+
+static void
+build(const struct row *r, struct built *b)
+{
+	uint32_t i, n;
+
+	memset(b, 0, sizeof(*b));
+	b->keys = intern_new();
+	strv_push(&b->groups, "cn=g0");
+	strv_push(&b->groups, "cn=g1");
+	strv_push(&b->excl, "cn=x0");
+	b->g[0] = ids(b->keys, r->group0, &b->ng[0]);
+	b->g[1] = ids(b->keys, r->group1, &b->ng[1]);
+	b->x[0] = ids(b->keys, r->excl_group, &b->nx[0]);
+	b->xu = ids(b->keys, r->excl_users, &b->nxu);
+	b->owned = ids(b->keys, r->owned, &b->nowned);
+	b->prot = ids(b->keys, r->protected, &b->nprot);
+	each_word(r->holders, add_holder, b);
+	each_word(r->seen, add_seen, b);
+	/* every name known to the backend unless listed otherwise */
+	free(ids(b->keys, r->unknown, &b->nowned));
+	free(ids(b->keys, r->noloc, &b->nowned));
+	free(b->owned);
+	b->owned = ids(b->keys, r->owned, &b->nowned);
+	n = intern_count(b->keys);
+	b->bu = calloc(n + 1, 1);
+	for (i = 0; i < n; i++)
+		b->bu[i] = RC_USER_OK;
+	set_bu(b, r->unknown, RC_USER_UNKNOWN);
+	set_bu(b, r->noloc, RC_USER_NO_LOCATION);
+
+	b->ap.name = "app";
+	b->ap.groups = b->groups;
+	b->ap.exclude_groups = b->excl;
+	b->ap.seats = r->seats;
+	b->ap.remove = r->remove;
+	b->gm[0] = b->g[0];
+	b->gm[1] = b->g[1];
+	b->xm[0] = b->x[0];
+	b->app.policy = &b->ap;
+	b->app.sku = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+	b->app.purchased = r->purchased;
+	b->app.consumed = r->consumed >= 0 ? r->consumed :
+	    (long)b->nholders;
+	b->app.groups = b->gm;
+	b->app.ngroups = b->ng;
+	b->app.excl_groups = b->xm;
+	b->app.nexcl_groups = b->nx;
+	b->app.exclude_users = b->xu;
+	b->app.nexclude_users = b->nxu;
+	b->app.holders = b->holders;
+	b->app.nholders = b->nholders;
+	b->app.owned = b->owned;
+	b->app.nowned = b->nowned;
+	b->app.seen = b->seen;
+	b->app.nseen = b->nseen;
+	b->in.keys = b->keys;
+	b->in.backend_user = b->bu;
+	b->in.protected_users = b->prot;
+	b->in.nprotected = b->nprot;
+	b->in.apps = &b->app;
+	b->in.napps = 1;
+	b->in.now = 1000;
+}
+
+static void
+unbuild(struct built *b)
+{
+	free(b->g[0]);
+	free(b->g[1]);
+	free(b->x[0]);
+	free(b->xu);
+	free(b->owned);
+	free(b->prot);
+	free(b->holders);
+	free(b->seen);
+	free(b->bu);
+	strv_free(&b->groups);
+	strv_free(&b->excl);
+	intern_free(b->keys);
+}
+
+/* ---- rendering the plan in the table's words ---- */
+
+static const char *const keep_names[] = {
+	[RC_KEEP_PROTECTED] = "protected",
+	[RC_KEEP_INHERITED] = "inherited",
+	[RC_KEEP_NOT_OWNED] = "not_owned",
+	[RC_KEEP_REMOVE_NEVER] = "never",
+};
+
+static void
+sep(struct buf *s)
+{
+	if (s->len > 0)
+		buf_addstr(s, " ");
+}
+
+static void
+render(const struct built *b, const struct rc_plan *p, struct buf *ch,
+    struct buf *kept, struct buf *skip, struct buf *wait)
+{
+	size_t i;
+
+	buf_addstr(ch, "");
+	buf_addstr(kept, "");
+	buf_addstr(skip, "");
+	buf_addstr(wait, "");
+	for (i = 0; i < p->nchanges; i++) {
+		sep(ch);
+		buf_printf(ch, "%c%s",
+		    p->changes[i].action == RC_ASSIGN ? '+' : '-',
+		    intern_str(b->keys, p->changes[i].user));
+	}
+	for (i = 0; i < p->nkept; i++) {
+		sep(kept);
+		buf_printf(kept, "%s=%s", intern_str(b->keys, p->kept[i].user),
+		    keep_names[p->kept[i].reason]);
+	}
+	for (i = 0; i < p->nskipped; i++) {
+		sep(skip);
+		buf_printf(skip, "%s=%s",
+		    intern_str(b->keys, p->skipped[i].user),
+		    p->skipped[i].reason == RC_SKIP_UNKNOWN_USER ? "unknown" :
+		    "noloc");
+	}
+	for (i = 0; i < p->apps[0].unfulfilled; i++) {
+		sep(wait);
+		buf_addstr(wait, intern_str(b->keys, p->apps[0].waiting[i]));
+	}
+}
+
+/* One table row; the row comes in as the test's state. */
+static void
+test_row(void **state)
+{
+	const struct row *r = *state;
+	struct buf ch = { 0 }, kept = { 0 }, skip = { 0 }, wait = { 0 };
+	struct built b;
+	struct rc_plan p;
+
+	build(r, &b);
+	reconcile(&b.in, &p);
+	render(&b, &p, &ch, &kept, &skip, &wait);
+	assert_string_equal(ch.data, r->changes);
+	assert_string_equal(kept.data, r->kept);
+	assert_string_equal(skip.data, r->skipped);
+	assert_string_equal(wait.data, r->waiting);
+	assert_int_equal(p.apps[0].assign + p.apps[0].unassign, p.nchanges);
+	buf_free(&ch);
+	buf_free(&kept);
+	buf_free(&skip);
+	buf_free(&wait);
+	rc_plan_free(&p);
+	unbuild(&b);
+}
+
+/* Reasons carry the policy group that entitles and the cause of removal. */
+static void
+test_reasons(void **state)
+{
+	const struct row r = { "reasons", REMOVE_ALL, -1, 10, -1,
+		"alice carol dave", "bob alice", "carol", "dave",
+		"carol dave erin",
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+	struct built b;
+	struct rc_plan p;
+	size_t i;
+
+	(void)state;
+	build(&r, &b);
+	reconcile(&b.in, &p);
+	assert_int_equal(p.nchanges, 5);
+	for (i = 0; i < p.nchanges; i++) {
+		const struct rc_change *c = &p.changes[i];
+		const char *u = intern_str(b.keys, c->user);
+
+		if (strcmp(u, "alice") == 0)
+			assert_int_equal(c->arg, 0);
+		else if (strcmp(u, "bob") == 0)
+			assert_int_equal(c->arg, 1);
+		else if (strcmp(u, "carol") == 0)
+			assert_int_equal(c->cause, RC_EXCLUDED_GROUP);
+		else if (strcmp(u, "dave") == 0)
+			assert_int_equal(c->cause, RC_EXCLUDED_USER);
+		else if (strcmp(u, "erin") == 0)
+			assert_int_equal(c->cause, RC_NOT_IN_GROUPS);
+	}
+	assert_int_equal(p.apps[0].entitled, 2);
+	rc_plan_free(&p);
+	unbuild(&b);
+}
+
+/* Two runs on the same input give the same plan whatever the id order. */
+static void
+test_order_independent_of_ids(void **state)
+{
+	const struct row r1 = { "a", REMOVE_ALL, -1, 10, -1, "zed amy mo",
+		NULL, NULL, NULL, "kim", NULL, NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL };
+	const struct row r2 = { "b", REMOVE_ALL, -1, 10, -1, "mo amy zed",
+		NULL, NULL, NULL, "kim", NULL, NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL };
+	struct buf c1 = { 0 }, c2 = { 0 }, k = { 0 }, s = { 0 }, w = { 0 };
+	struct built b1, b2;
+	struct rc_plan p1, p2;
+
+	(void)state;
+	build(&r1, &b1);
+	build(&r2, &b2);
+	reconcile(&b1.in, &p1);
+	reconcile(&b2.in, &p2);
+	render(&b1, &p1, &c1, &k, &s, &w);
+	render(&b2, &p2, &c2, &k, &s, &w);
+	assert_string_equal(c1.data, "-kim +amy +mo +zed");
+	assert_string_equal(c1.data, c2.data);
+	buf_free(&c1);
+	buf_free(&c2);
+	buf_free(&k);
+	buf_free(&s);
+	buf_free(&w);
+	rc_plan_free(&p1);
+	rc_plan_free(&p2);
+	unbuild(&b1);
+	unbuild(&b2);
+}
+
+int
+main(void)
+{
+	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 2];
+	size_t i;
+
+	for (i = 0; i < nrows; i++) {
+		memset(&tests[i], 0, sizeof(tests[i]));
+		tests[i].name = rows[i].name;
+		tests[i].test_func = test_row;
+		tests[i].initial_state = (void *)(uintptr_t)&rows[i];
+	}
+	tests[nrows] = (struct CMUnitTest)cmocka_unit_test(test_reasons);
+	tests[nrows + 1] = (struct CMUnitTest)
+	    cmocka_unit_test(test_order_independent_of_ids);
+	return _cmocka_run_group_tests("reconcile", tests, nrows + 2, NULL,
+	    NULL);
+}
