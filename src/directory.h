@@ -1,0 +1,49 @@
+/* directory.h - group membership from an LDAP directory */
+#ifndef LICSYNC_DIRECTORY_H
+#define LICSYNC_DIRECTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "util.h"
+
+/* The users of one requested group: interned key ids, sorted, unique. */
+struct dir_members {
+	uint32_t *ids;
+	size_t n;
+};
+
+struct dir_stats {
+	uint64_t users;              /* entries matching user_filter */
+	uint64_t users_without_key;  /* ... of which lack the key attribute */
+	uint64_t groups;             /* groups read, nested ones included */
+	uint64_t not_users;          /* member values naming no user: missing,
+	                                outside base_dn, not matching
+	                                user_filter, unknown memberUid */
+	uint64_t members_without_key;/* member values naming a user without
+	                                the key attribute */
+};
+
+struct directory;
+
+/* Connect and bind.  Returns EXIT_OK, EXIT_CONFIG (e.g. unreadable secret)
+ * or EXIT_DIRECTORY, with the server's own words in e. */
+int directory_open(const struct config_ldap *cfg, struct directory **out,
+    struct err *e);
+
+/*
+ * Read the users (streamed, paged), then expand each of GROUPS (DNs as
+ * written in the policy) through nested groups, groupOfUniqueNames and
+ * posixGroup memberUid.  OUT has NGROUPS entries.  Any LDAP error, limit,
+ * referral or a group that does not exist is EXIT_DIRECTORY: a partial
+ * view is never returned.  User keys are interned into KEYS.
+ */
+int directory_read(struct directory *d, struct intern *keys,
+    const char *const *groups, size_t ngroups, struct dir_members *out,
+    struct dir_stats *st, struct err *e);
+
+void directory_close(struct directory *d);
+void dir_members_free(struct dir_members *m, size_t n);
+
+#endif
