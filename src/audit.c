@@ -1,0 +1,401 @@
+/*
+ * audit.c - SQLite done carefully: schema versioned by user_version, WAL,
+ * synchronous=FULL, a busy timeout, statements prepared once from one
+ * table and reset after use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "audit.h"
+#include "log.h"
+
+enum stmt {
+	ST_RUN_BEGIN,
+	ST_RUN_END,
+	ST_OWNED,
+	ST_SEEN,
+	ST_SEEN_ADD,
+	ST_SEEN_DEL,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_RUN_BEGIN] = "INSERT INTO runs(started, command, host, "
+	    "config_sha256, policy_sha256) VALUES (?, ?, ?, ?, ?)",
+	[ST_RUN_END] = "UPDATE runs SET ended = ?, outcome = ?, exit_code = ?, "
+	    "assigns = ?, unassigns = ?, unfulfilled = ?, skipped = ?, "
+	    "message = ? WHERE id = ?",
+	[ST_OWNED] = "SELECT user FROM ownership WHERE sku = ?",
+	[ST_SEEN] = "SELECT user, first_seen FROM entitlements WHERE sku = ?",
+	[ST_SEEN_ADD] = "INSERT OR IGNORE INTO entitlements(sku, user, "
+	    "first_seen) VALUES (?, ?, ?)",
+	[ST_SEEN_DEL] = "DELETE FROM entitlements WHERE sku = ? AND user = ?",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+/* Migrations: schema_sql[i] brings user_version i to i + 1. */
+static const char *const schema_sql[] = {
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  started INTEGER NOT NULL,"
+	"  ended INTEGER,"
+	"  command TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  config_sha256 TEXT NOT NULL,"
+	"  policy_sha256 TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL DEFAULT 'running',"
+	"  exit_code INTEGER,"
+	"  assigns INTEGER NOT NULL DEFAULT 0,"
+	"  unassigns INTEGER NOT NULL DEFAULT 0,"
+	"  unfulfilled INTEGER NOT NULL DEFAULT 0,"
+	"  skipped INTEGER NOT NULL DEFAULT 0,"
+	"  message TEXT);"
+	"CREATE TABLE entitlements ("
+	"  sku TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  PRIMARY KEY (sku, user)) WITHOUT ROWID;"
+	"CREATE TABLE ownership ("
+	"  sku TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  run_id INTEGER REFERENCES runs(id),"
+	"  PRIMARY KEY (sku, user)) WITHOUT ROWID;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(schema_sql) / sizeof(schema_sql[0])))
+
+struct audit {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+static int
+db_err(struct audit *a, struct err *e, const char *what)
+{
+	err_set(e, "%s: %s: %s", a->path, what, sqlite3_errmsg(a->db));
+	return EXIT_DATABASE;
+}
+
+static int
+exec(struct audit *a, const char *sql, const char *what, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(a->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, "%s: %s: %s", a->path, what,
+		    msg != NULL ? msg : sqlite3_errmsg(a->db));
+		sqlite3_free(msg);
+		return EXIT_DATABASE;
+	}
+	return EXIT_OK;
+}
+
+static int
+user_version(struct audit *a, int *v, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_err(a, e, "cannot read the schema version");
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return EXIT_OK;
+}
+
+static int
+migrate(struct audit *a, struct err *e)
+{
+	char pragma[64];
+	int v, r;
+
+	if ((r = exec(a, "BEGIN IMMEDIATE", "begin", e)) != EXIT_OK)
+		return r;
+	if ((r = user_version(a, &v, e)) != EXIT_OK)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		err_set(e, "%s: schema version %d is newer than this licsync "
+		    "knows (%d)", a->path, v, SCHEMA_VERSION);
+		r = EXIT_DATABASE;
+		goto fail;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		if ((r = exec(a, schema_sql[v], "migration", e)) != EXIT_OK)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    v + 1);
+		if ((r = exec(a, pragma, "migration", e)) != EXIT_OK)
+			goto fail;
+		log_debug("database schema migrated to version %d", v + 1);
+	}
+	return exec(a, "COMMIT", "commit", e);
+fail:
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int
+audit_open(const char *path, struct audit **out, struct err *e)
+{
+	struct audit *a = xcalloc(1, sizeof(*a));
+	int fd, i, r = EXIT_DATABASE;
+
+	*out = NULL;
+	a->path = xstrdup(path);
+	/* Create it private before SQLite does (its -wal and -shm files
+	 * take the database file's mode). */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err_set(e, "%s: cannot open the database: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		r = db_err(a, e, "cannot open the database");
+		goto out;
+	}
+	sqlite3_busy_timeout(a->db, 10000);
+	if ((r = exec(a, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+	    "cannot set up the database", e)) != EXIT_OK)
+		goto out;
+	if ((r = migrate(a, e)) != EXIT_OK)
+		goto out;
+	for (i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(a->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &a->st[i], NULL) != SQLITE_OK) {
+			r = db_err(a, e, "cannot prepare a statement");
+			goto out;
+		}
+	*out = a;
+	a = NULL;
+	r = EXIT_OK;
+out:
+	audit_close(a);
+	return r;
+}
+
+void
+audit_close(struct audit *a)
+{
+	int i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(a->st[i]);
+	sqlite3_close(a->db);
+	free(a->path);
+	free(a);
+}
+
+/* Step a write statement to its end and reset it. */
+static int
+step_done(struct audit *a, enum stmt s, struct err *e)
+{
+	int rc = sqlite3_step(a->st[s]);
+
+	sqlite3_reset(a->st[s]);
+	sqlite3_clear_bindings(a->st[s]);
+	if (rc != SQLITE_DONE)
+		return db_err(a, e, "write failed");
+	return EXIT_OK;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+int
+audit_begin(struct audit *a, struct err *e)
+{
+	return step_done(a, ST_BEGIN, e);
+}
+
+int
+audit_commit(struct audit *a, struct err *e)
+{
+	return step_done(a, ST_COMMIT, e);
+}
+
+void
+audit_rollback(struct audit *a)
+{
+	if (!sqlite3_get_autocommit(a->db))
+		step_done(a, ST_ROLLBACK, NULL);
+}
+
+int
+audit_run_begin(struct audit *a, const struct run_info *ri, int64_t *run_id,
+    struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_RUN_BEGIN];
+	int r;
+
+	sqlite3_bind_int64(st, 1, ri->started);
+	bind_text(st, 2, ri->command);
+	bind_text(st, 3, ri->host);
+	bind_text(st, 4, ri->config_sha256);
+	bind_text(st, 5, ri->policy_sha256);
+	if ((r = step_done(a, ST_RUN_BEGIN, e)) != EXIT_OK)
+		return r;
+	*run_id = sqlite3_last_insert_rowid(a->db);
+	return EXIT_OK;
+}
+
+int
+audit_run_end(struct audit *a, int64_t run_id, const struct run_result *rr,
+    struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_RUN_END];
+
+	sqlite3_bind_int64(st, 1, rr->ended);
+	bind_text(st, 2, rr->outcome);
+	sqlite3_bind_int(st, 3, rr->exit_code);
+	sqlite3_bind_int64(st, 4, rr->assigns);
+	sqlite3_bind_int64(st, 5, rr->unassigns);
+	sqlite3_bind_int64(st, 6, rr->unfulfilled);
+	sqlite3_bind_int64(st, 7, rr->skipped);
+	bind_text(st, 8, rr->message);
+	sqlite3_bind_int64(st, 9, run_id);
+	return step_done(a, ST_RUN_END, e);
+}
+
+static int
+u32_cmp(const void *pa, const void *pb)
+{
+	uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
+
+	return (x > y) - (x < y);
+}
+
+int
+audit_owned(struct audit *a, const char *sku, struct intern *keys,
+    uint32_t **ids, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_OWNED];
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	bind_text(st, 1, sku);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(st, 0);
+
+		if (u == NULL)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*ids = xreallocarray(*ids, cap, sizeof(**ids));
+		}
+		(*ids)[(*n)++] = intern_add(keys, u);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return db_err(a, e, "cannot read ownership");
+	}
+	if (*n > 0)
+		qsort(*ids, *n, sizeof(**ids), u32_cmp);
+	return EXIT_OK;
+}
+
+int
+audit_seen(struct audit *a, const char *sku, struct intern *keys,
+    struct rc_seen **seen, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_SEEN];
+	size_t cap = 0;
+	int rc;
+
+	*seen = NULL;
+	*n = 0;
+	bind_text(st, 1, sku);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(st, 0);
+
+		if (u == NULL)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*seen = xreallocarray(*seen, cap, sizeof(**seen));
+		}
+		(*seen)[*n].user = intern_add(keys, u);
+		(*seen)[*n].first = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*seen);
+		*seen = NULL;
+		*n = 0;
+		return db_err(a, e, "cannot read entitlement history");
+	}
+	return EXIT_OK;
+}
+
+static bool
+in_sorted(const uint32_t *ids, size_t n, uint32_t id)
+{
+	return bsearch(&id, ids, n, sizeof(*ids), u32_cmp) != NULL;
+}
+
+int
+audit_record_entitled(struct audit *a, const char *sku,
+    const struct intern *keys, const uint32_t *ids, size_t n,
+    const struct rc_seen *seen, size_t nseen, int64_t now, struct err *e)
+{
+	uint32_t *old = xcalloc(nseen, sizeof(*old));
+	size_t i;
+	int r = EXIT_OK;
+
+	for (i = 0; i < nseen; i++)
+		old[i] = seen[i].user;
+	if (nseen > 0)
+		qsort(old, nseen, sizeof(*old), u32_cmp);
+	for (i = 0; i < nseen; i++) {
+		if (in_sorted(ids, n, seen[i].user))
+			continue;
+		bind_text(a->st[ST_SEEN_DEL], 1, sku);
+		bind_text(a->st[ST_SEEN_DEL], 2, intern_str(keys, seen[i].user));
+		if ((r = step_done(a, ST_SEEN_DEL, e)) != EXIT_OK)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (in_sorted(old, nseen, ids[i]))
+			continue;
+		bind_text(a->st[ST_SEEN_ADD], 1, sku);
+		bind_text(a->st[ST_SEEN_ADD], 2, intern_str(keys, ids[i]));
+		sqlite3_bind_int64(a->st[ST_SEEN_ADD], 3, now);
+		if ((r = step_done(a, ST_SEEN_ADD, e)) != EXIT_OK)
+			goto out;
+	}
+out:
+	free(old);
+	return r;
+}
