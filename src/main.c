@@ -1,0 +1,220 @@
+/* main.c - command line parsing and dispatch */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "report.h"
+#include "run.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/licsync/licsync.conf"
+
+struct globals {
+	const char *config;
+};
+
+struct command {
+	const char *name;
+	int (*fn)(const struct globals *g, int argc, char **argv);
+	const char *args;
+	const char *summary;
+};
+
+static int cmd_check(const struct globals *g, int argc, char **argv);
+static int cmd_plan(const struct globals *g, int argc, char **argv);
+static int cmd_help(const struct globals *g, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "check", cmd_check, "[--dump]",
+	  "validate the configuration and policy (no network)" },
+	{ "plan", cmd_plan, "[--format text|json|csv] [-o FILE]",
+	  "print the changes the policy calls for; change nothing" },
+	{ "help", cmd_help, "[COMMAND]",
+	  "show this help, or a command's" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: licsync [-c FILE] [-v] [-q] COMMAND [ARGS]\n"
+	    "       licsync --version\n\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-6s %-36s %s\n", commands[i].name,
+		    commands[i].args, commands[i].summary);
+	fprintf(fp, "\n  -c FILE  configuration (default %s)\n"
+	    "  -v       more output (debug)\n"
+	    "  -q       less output (errors only)\n"
+	    "See licsync(8).\n", DEFAULT_CONFIG);
+}
+
+static void
+command_usage(FILE *fp, const struct command *c)
+{
+	fprintf(fp, "usage: licsync [-c FILE] %s %s\n  %s\n", c->name, c->args,
+	    c->summary);
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* True when ARGV asks for the command's help. */
+static bool
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static int
+cmd_check(const struct globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dump", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool dump = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'd') {
+			command_usage(stderr, find_command("check"));
+			return EXIT_USAGE;
+		}
+		dump = true;
+	}
+	if (optind != argc) {
+		command_usage(stderr, find_command("check"));
+		return EXIT_USAGE;
+	}
+	return run_check(g->config, dump);
+}
+
+static int
+cmd_plan(const struct globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct plan_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = g->config;
+	o.format = REPORT_TEXT;
+	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (report_parse_format(optarg, &o.format) != 0) {
+				log_error("unknown format '%s' (use text, json "
+				    "or csv)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			o.out_file = optarg;
+			break;
+		default:
+			command_usage(stderr, find_command("plan"));
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		command_usage(stderr, find_command("plan"));
+		return EXIT_USAGE;
+	}
+	return run_plan(&o);
+}
+
+static int
+cmd_help(const struct globals *g, int argc, char **argv)
+{
+	const struct command *c;
+
+	(void)g;
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((c = find_command(argv[1])) == NULL) {
+		log_error("unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	command_usage(stdout, c);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct globals g = { DEFAULT_CONFIG };
+	const struct command *c;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			g.config = optarg;
+			break;
+		case 'v':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 'q':
+			log_set_level(LOG_LVL_ERROR);
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("licsync %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((c = find_command(argv[optind])) == NULL) {
+		log_error("unknown command '%s'", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if (wants_help(argc, argv)) {
+		command_usage(stdout, c);
+		return EXIT_OK;
+	}
+	optind = 1;
+	return c->fn(&g, argc, argv);
+}

@@ -1,0 +1,382 @@
+/*
+ * report.c - renders a plan.  All wording of reasons lives here; the
+ * reconciler only hands over enums.  Output depends on nothing but the
+ * plan, so two runs on the same state print the same bytes.
+ */
+#include <string.h>
+
+#include "report.h"
+
+int
+report_parse_format(const char *s, enum report_format *f)
+{
+	if (strcmp(s, "text") == 0)
+		*f = REPORT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*f = REPORT_JSON;
+	else if (strcmp(s, "csv") == 0)
+		*f = REPORT_CSV;
+	else
+		return -1;
+	return 0;
+}
+
+static void
+cause_text(struct buf *b, const struct app_policy *ap, enum rc_cause cause,
+    uint32_t arg)
+{
+	switch (cause) {
+	case RC_NOT_IN_GROUPS:
+		buf_addstr(b, "not in any group of the app");
+		break;
+	case RC_EXCLUDED_GROUP:
+		buf_printf(b, "excluded by group %s",
+		    ap->exclude_groups.v[arg]);
+		break;
+	case RC_EXCLUDED_USER:
+		buf_addstr(b, "excluded by exclude_users");
+		break;
+	}
+}
+
+static void
+change_reason(struct buf *b, const struct report_ctx *c,
+    const struct rc_change *ch)
+{
+	const struct app_policy *ap = &c->policy->apps[ch->app];
+
+	if (ch->action == RC_ASSIGN) {
+		buf_printf(b, "member of %s", ap->groups.v[ch->arg]);
+		return;
+	}
+	cause_text(b, ap, ch->cause, ch->arg);
+	if (ap->remove == REMOVE_ALL)
+		buf_addstr(b, "; remove: all");
+	else
+		buf_addstr(b, "; assigned by licsync (remove: owned)");
+}
+
+static void
+kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
+{
+	const struct app_policy *ap = &c->policy->apps[k->app];
+
+	switch (k->reason) {
+	case RC_KEEP_PROTECTED:
+		if (k->entitled) {
+			buf_addstr(b, "protected user; entitled but not "
+			    "assigned");
+			return;
+		}
+		buf_addstr(b, "protected user; ");
+		break;
+	case RC_KEEP_INHERITED:
+		buf_printf(b, "inherited from group %s; ",
+		    k->group != NULL ? k->group : "?");
+		break;
+	case RC_KEEP_NOT_OWNED:
+	case RC_KEEP_REMOVE_NEVER:
+		break;
+	}
+	cause_text(b, ap, k->cause, k->arg);
+	if (k->reason == RC_KEEP_NOT_OWNED)
+		buf_addstr(b, "; not assigned by licsync (remove: owned)");
+	else if (k->reason == RC_KEEP_REMOVE_NEVER)
+		buf_addstr(b, "; remove: never");
+}
+
+static const char *
+skip_reason(enum rc_skip_reason r)
+{
+	return r == RC_SKIP_UNKNOWN_USER ? "unknown to the backend" :
+	    "no usage location";
+}
+
+static const char *
+action_name(enum rc_action a)
+{
+	return a == RC_ASSIGN ? "assign" : "unassign";
+}
+
+static json_t *
+row(const struct report_ctx *c, uint32_t app, uint32_t user, const char *why)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}",
+	    "app", c->policy->apps[app].name, "sku", c->skus[app],
+	    "user", intern_str(c->keys, user), "reason", why);
+}
+
+static json_t *
+json_changes(const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < p->nchanges; i++) {
+		const struct rc_change *ch = &p->changes[i];
+		struct buf why = { 0 };
+		json_t *o;
+
+		change_reason(&why, c, ch);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+		    "action", action_name(ch->action),
+		    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
+		    "user", intern_str(c->keys, ch->user), "reason", why.data);
+		json_array_append_new(arr, o);
+		buf_free(&why);
+	}
+	return arr;
+}
+
+static json_t *
+json_unfulfilled(const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	json_t *arr = json_array();
+	size_t a, i;
+
+	for (a = 0; a < p->napps; a++) {
+		const struct rc_app_summary *s = &p->apps[a];
+		json_t *users;
+
+		if (s->unfulfilled == 0)
+			continue;
+		users = json_array();
+		for (i = 0; i < s->unfulfilled; i++)
+			json_array_append_new(users,
+			    json_string(intern_str(c->keys, s->waiting[i])));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:o}",
+		    "app", c->policy->apps[a].name, "sku", c->skus[a],
+		    "count", (json_int_t)s->unfulfilled, "users", users));
+	}
+	return arr;
+}
+
+static json_t *
+json_others(const struct report_ctx *c, bool kept)
+{
+	const struct rc_plan *p = c->plan;
+	size_t i, n = kept ? p->nkept : p->nskipped;
+	json_t *arr = json_array();
+
+	for (i = 0; i < n; i++) {
+		struct buf why = { 0 };
+		uint32_t app, user;
+
+		if (kept) {
+			kept_reason(&why, c, &p->kept[i]);
+			app = p->kept[i].app;
+			user = p->kept[i].user;
+		} else {
+			buf_addstr(&why, skip_reason(p->skipped[i].reason));
+			app = p->skipped[i].app;
+			user = p->skipped[i].user;
+		}
+		json_array_append_new(arr, row(c, app, user, why.data));
+		buf_free(&why);
+	}
+	return arr;
+}
+
+static json_t *
+json_summary(const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	json_t *apps = json_array();
+	size_t a;
+
+	for (a = 0; a < p->napps; a++) {
+		const struct rc_app_summary *s = &p->apps[a];
+
+		json_array_append_new(apps, json_pack("{s:s, s:s, s:I, s:I, "
+		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "app", c->policy->apps[a].name, "sku", c->skus[a],
+		    "capacity", (json_int_t)s->capacity,
+		    "in_use", (json_int_t)s->in_use,
+		    "entitled", (json_int_t)s->entitled,
+		    "holding", (json_int_t)s->holding,
+		    "assign", (json_int_t)s->assign,
+		    "unassign", (json_int_t)s->unassign,
+		    "unfulfilled", (json_int_t)s->unfulfilled,
+		    "skipped", (json_int_t)s->skipped,
+		    "kept", (json_int_t)s->kept));
+	}
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I}}",
+	    "apps", apps, "directory",
+	    "users", (json_int_t)c->dir->users,
+	    "users_without_key", (json_int_t)c->dir->users_without_key,
+	    "groups", (json_int_t)c->dir->groups,
+	    "not_users", (json_int_t)c->dir->not_users,
+	    "members_without_key", (json_int_t)c->dir->members_without_key,
+	    "backend", "users", (json_int_t)c->backend_users);
+}
+
+json_t *
+report_plan_json(const struct report_ctx *c)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}",
+	    "changes", json_changes(c),
+	    "unfulfilled", json_unfulfilled(c),
+	    "skipped", json_others(c, false),
+	    "kept", json_others(c, true),
+	    "summary", json_summary(c));
+}
+
+/* RFC 4180: quote fields holding a comma, quote or line break. */
+static void
+csv_field(FILE *fp, const char *s, bool last)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, fp);
+	} else {
+		fputc('"', fp);
+		for (p = s; *p; p++) {
+			if (*p == '"')
+				fputc('"', fp);
+			fputc(*p, fp);
+		}
+		fputc('"', fp);
+	}
+	fputs(last ? "\r\n" : ",", fp);
+}
+
+static void
+report_csv(FILE *fp, const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	size_t i;
+
+	fputs("action,app,sku,user,reason\r\n", fp);
+	for (i = 0; i < p->nchanges; i++) {
+		const struct rc_change *ch = &p->changes[i];
+		struct buf why = { 0 };
+
+		change_reason(&why, c, ch);
+		csv_field(fp, action_name(ch->action), false);
+		csv_field(fp, c->policy->apps[ch->app].name, false);
+		csv_field(fp, c->skus[ch->app], false);
+		csv_field(fp, intern_str(c->keys, ch->user), false);
+		csv_field(fp, why.data, true);
+		buf_free(&why);
+	}
+}
+
+static void
+text_table(FILE *fp, const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	size_t a, w = 3;
+
+	for (a = 0; a < p->napps; a++)
+		if (strlen(c->policy->apps[a].name) > w)
+			w = strlen(c->policy->apps[a].name);
+	fprintf(fp, "%-*s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", (int)w,
+	    "APP", "SEATS", "IN-USE", "ENTITLED", "HOLDING", "+ASSIGN",
+	    "-REMOVE", "WAITING", "SKIPPED", "KEPT");
+	for (a = 0; a < p->napps; a++) {
+		const struct rc_app_summary *s = &p->apps[a];
+
+		fprintf(fp, "%-*s %8ld %8ld %8zu %8zu %8zu %8zu %8zu %8zu "
+		    "%8zu\n", (int)w, c->policy->apps[a].name, s->capacity,
+		    s->in_use, s->entitled, s->holding, s->assign, s->unassign,
+		    s->unfulfilled, s->skipped, s->kept);
+	}
+}
+
+static void
+text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
+{
+	const struct rc_plan *p = c->plan;
+	const struct rc_app_summary *s = &p->apps[a];
+	size_t i;
+
+	fprintf(fp, "\n%s (sku %s):\n", c->policy->apps[a].name, c->skus[a]);
+	for (i = 0; i < p->nchanges; i++) {
+		const struct rc_change *ch = &p->changes[i];
+		struct buf why = { 0 };
+
+		if (ch->app != a)
+			continue;
+		change_reason(&why, c, ch);
+		fprintf(fp, "  %c %-8s %s: %s\n",
+		    ch->action == RC_ASSIGN ? '+' : '-',
+		    action_name(ch->action), intern_str(c->keys, ch->user),
+		    why.data);
+		buf_free(&why);
+	}
+	if (s->unfulfilled > 0) {
+		fprintf(fp, "  ! %zu waiting for a seat, in order:",
+		    s->unfulfilled);
+		for (i = 0; i < s->unfulfilled; i++)
+			fprintf(fp, " %s", intern_str(c->keys, s->waiting[i]));
+		fputc('\n', fp);
+	}
+	for (i = 0; i < p->nskipped; i++)
+		if (p->skipped[i].app == a)
+			fprintf(fp, "  ? skipped  %s: %s\n",
+			    intern_str(c->keys, p->skipped[i].user),
+			    skip_reason(p->skipped[i].reason));
+	for (i = 0; i < p->nkept; i++) {
+		struct buf why = { 0 };
+
+		if (p->kept[i].app != a)
+			continue;
+		kept_reason(&why, c, &p->kept[i]);
+		fprintf(fp, "  = kept     %s: %s\n",
+		    intern_str(c->keys, p->kept[i].user), why.data);
+		buf_free(&why);
+	}
+}
+
+static void
+report_text(FILE *fp, const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	size_t a, assigns = 0, unassigns = 0, waiting = 0;
+
+	for (a = 0; a < p->napps; a++) {
+		assigns += p->apps[a].assign;
+		unassigns += p->apps[a].unassign;
+		waiting += p->apps[a].unfulfilled;
+	}
+	fprintf(fp, "Plan: %zu to assign, %zu to unassign, %zu waiting for "
+	    "a seat.\n\n", assigns, unassigns, waiting);
+	text_table(fp, c);
+	for (a = 0; a < p->napps; a++)
+		text_app(fp, c, (uint32_t)a);
+	fprintf(fp, "\nDirectory: %llu users (%llu without %s), %llu groups "
+	    "read; member values skipped: %llu not users, %llu without %s.\n"
+	    "Backend: %zu users.\n",
+	    (unsigned long long)c->dir->users,
+	    (unsigned long long)c->dir->users_without_key, c->user_key,
+	    (unsigned long long)c->dir->groups,
+	    (unsigned long long)c->dir->not_users,
+	    (unsigned long long)c->dir->members_without_key, c->user_key,
+	    c->backend_users);
+}
+
+int
+report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
+{
+	json_t *j;
+
+	switch (f) {
+	case REPORT_TEXT:
+		report_text(fp, c);
+		break;
+	case REPORT_CSV:
+		report_csv(fp, c);
+		break;
+	case REPORT_JSON:
+		j = report_plan_json(c);
+		json_dumpf(j, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', fp);
+		json_decref(j);
+		break;
+	}
+	fflush(fp);
+	return ferror(fp) ? -1 : 0;
+}
