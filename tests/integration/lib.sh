@@ -1,0 +1,197 @@
+# tests/integration/lib.sh - sourced by the integration tests (bash).
+#
+# Gives each test a private directory ($T), TAP output, a throwaway slapd
+# (tests/slapd.sh), the project's Graph test server, and a licsync.conf
+# pointing at both.  Everything started here is stopped on exit.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${LICSYNC:=$top_builddir/src/licsync}"
+export LDAPNOINIT=1 LC_ALL=C.UTF-8
+unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/licsync-test.XXXXXX")
+TAP_N=0
+TAP_FAILED=0
+GRAPH_PID=""
+
+# The secrets of the test set-up; tests grep output for them.
+LDAP_SECRET="bind-secret-42"
+GRAPH_SECRET="test-secret-value"
+TENANT="contoso.onmicrosoft.com"
+CLIENT_ID="11111111-1111-1111-1111-111111111111"
+SKU_CRM="6fd2c87f-b296-42f0-b197-1e91e994b900"
+SKU_WIKI="3a0a4a1e-5f4b-4a55-9c1e-0c3f4ad5e001"
+
+. "$top_srcdir/tests/slapd.sh"
+
+cleanup() {
+	graph_stop
+	slapd_stop
+	rm -rf "$T"
+}
+SLAPD_NO_TRAP=1
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# ---- TAP ----
+
+ok() {          # ok DESC -- passes
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1"
+}
+
+not_ok() {      # not_ok DESC [DETAIL...]
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $1"
+	shift
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/# /'
+	done
+}
+
+check() {       # check DESC CMD... : passes when CMD exits 0
+	desc=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc" "command failed: $*" "$(head -c 4000 "$T/check.out")"
+	fi
+}
+
+is() {          # is DESC GOT WANT
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "got:  $2" "want: $3"
+	fi
+}
+
+contains() {    # contains DESC HAYSTACK NEEDLE
+	case $2 in
+	*"$3"*) ok "$1" ;;
+	*) not_ok "$1" "missing: $3" "in: $(printf '%s' "$2" | head -c 3000)" ;;
+	esac
+}
+
+tap_skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+tap_done() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+	exit $?
+}
+
+# ---- licsync ----
+
+# run_licsync ARGS...: sets RC, OUT (stdout) and ERR (stderr).
+run_licsync() {
+	"$LICSYNC" -c "$T/licsync.conf" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	cat "$T/out" "$T/err" >>"$T/all-output"
+}
+
+# same_json DESC FILE-GOT FILE-WANT: compares JSON documents exactly
+# (after parsing, so only whitespace may differ) and shows a diff.
+same_json() {
+	if python3 - "$2" "$3" >"$T/json.diff" 2>&1 <<'PY'
+import difflib, json, sys
+a = json.dumps(json.load(open(sys.argv[1])), indent=2, sort_keys=True)
+b = json.dumps(json.load(open(sys.argv[2])), indent=2, sort_keys=True)
+if a != b:
+    sys.stdout.writelines(difflib.unified_diff(
+        b.splitlines(True), a.splitlines(True), "want", "got"))
+    sys.exit(1)
+PY
+	then
+		ok "$1"
+	else
+		not_ok "$1" "$(head -c 6000 "$T/json.diff")"
+	fi
+}
+
+# ---- servers ----
+
+# slapd_up LDIF...: start slapd with base.ldif and the given files.
+slapd_up() {
+	slapd_available || tap_skip_all "slapd not available"
+	slapd_start "$T/slapd" "$top_srcdir/tests/data/base.ldif" "$@" ||
+		{ echo "Bail out! slapd did not start"; exit 1; }
+}
+
+# graph_start STATE [ARGS...]: start the Graph test server.
+graph_start() {
+	state=$1
+	shift
+	rm -f "$T/graph.port"
+	python3 "$top_srcdir/tests/graph_server.py" --state "$state" \
+		--port-file "$T/graph.port" --log "$T/graph.log" "$@" \
+		2>>"$T/graph.err" &
+	GRAPH_PID=$!
+	i=0
+	while [ ! -s "$T/graph.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$GRAPH_PID" 2>/dev/null; then
+			echo "Bail out! Graph test server did not start"
+			cat "$T/graph.err" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	GRAPH_PORT=$(cat "$T/graph.port")
+	GRAPH_BASE="http://127.0.0.1:$GRAPH_PORT"
+}
+
+graph_stop() {
+	if [ -n "$GRAPH_PID" ]; then
+		kill "$GRAPH_PID" 2>/dev/null
+		wait "$GRAPH_PID" 2>/dev/null
+		GRAPH_PID=""
+	fi
+}
+
+# graph_state FILE: replace the server's state.
+graph_state() {
+	curl -sf -X PUT --data-binary "@$1" -H 'Content-Type: application/json' \
+		"$GRAPH_BASE/_test/state" >/dev/null ||
+		{ echo "Bail out! cannot set the Graph state"; exit 1; }
+}
+
+# write_config [EXTRA-LDAP-YAML]: licsync.conf for slapd and the server.
+# POLICY (default $T/policy.yaml) and LDAP_URI (default SLAPD_URI) may be
+# set by the caller.
+write_config() {
+	printf '%s\n' "$LDAP_SECRET" >"$T/ldap.secret"
+	printf '%s\n' "$GRAPH_SECRET" >"$T/graph.secret"
+	chmod 600 "$T/ldap.secret" "$T/graph.secret"
+	cat >"$T/licsync.conf" <<CONF
+ldap:
+  uri: ${LDAP_URI:-$SLAPD_URI}
+  bind_dn: cn=licsync,ou=services,dc=example,dc=com
+  bind_password_file: ldap.secret
+  base_dn: dc=example,dc=com
+  user_filter: (objectClass=inetOrgPerson)
+  user_key: mail
+  page_size: ${PAGE_SIZE:-100}
+  timeout: ${LDAP_TIMEOUT:-10}
+${1:-}
+backend:
+  type: graph
+  tenant_id: $TENANT
+  client_id: $CLIENT_ID
+  client_secret_file: graph.secret
+  graph_url: $GRAPH_BASE/v1.0
+  token_url: $GRAPH_BASE/{tenant_id}/oauth2/v2.0/token
+database: licsync.db
+policy: ${POLICY:-policy.yaml}
+lock_file: licsync.lock
+CONF
+}
