@@ -1,0 +1,25 @@
+# contrib/deps.sh - sourced by test.sh and demo.sh: install missing Debian
+# packages (as root, with apt-get) needed to build and test licsync.
+
+LICSYNC_BUILD_DEPS="gcc make autoconf automake pkg-config
+libldap2-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
+libssl-dev libcmocka-dev"
+LICSYNC_TEST_DEPS="slapd ldap-utils python3 sqlite3 openssl curl mandoc time"
+
+install_missing() {
+	missing=""
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		echo "missing packages:$missing (install them as root)" >&2
+		return 1
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || return 1
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		return 1
+}

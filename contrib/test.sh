@@ -1,0 +1,63 @@
+#!/bin/sh
+# contrib/test.sh - install what is missing, build with -Werror, run the
+# test suite, then run it again under AddressSanitizer and
+# UndefinedBehaviorSanitizer, and end with "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/contrib/deps.sh"
+# shellcheck disable=SC2086
+install_missing $LICSYNC_BUILD_DEPS $LICSYNC_TEST_DEPS || exit 1
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cd "$top" || exit 1
+autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
+
+status=0
+run_suite() {   # NAME CONFIGURE-ARGS...
+	name=$1
+	shift
+	dir="$top/build/$name"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "== $name: configure $*"
+	(cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) ||
+		{ cat "$dir/configure.out"; status=1; return; }
+	echo "== $name: make"
+	make -C "$dir" -j"$jobs" >"$dir/make.out" 2>&1 ||
+		{ cat "$dir/make.out"; status=1; return; }
+	echo "== $name: make check"
+	make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1 || status=1
+	grep -h -E '^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):' "$dir/check.out" |
+		sed "s/^/  /"
+	for log in $(find "$dir/tests" -name '*.log' ! -name 'test-suite.log'); do
+		if grep -q -E '^(FAIL|ERROR|XPASS)' "${log%.log}.trs" 2>/dev/null ||
+		    grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "${log%.log}.trs" 2>/dev/null; then
+			echo "---- $log"
+			tail -n 60 "$log"
+		fi
+	done
+}
+
+run_suite werror
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run_suite sanitize \
+	CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined"
+
+# Count every TAP result of both suites.
+passed=0
+failed=0
+skipped=0
+for trs in $(find "$top/build/werror" "$top/build/sanitize" -name '*.trs' 2>/dev/null); do
+	p=$(grep -c '^:test-result: PASS' "$trs")
+	f=$(grep -c -E '^:test-result: (FAIL|ERROR|XPASS)' "$trs")
+	s=$(grep -c '^:test-result: SKIP' "$trs")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+done
+[ "$passed" -gt 0 ] || status=1
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
