@@ -1,0 +1,1089 @@
+/* test_config.c - licsync.conf: values, defaults, the dump, every error */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* Four lines: the smallest valid configuration. */
+#define BACKEND "backend:\n  tenant_id: t\n  client_id: c\n" \
+	"  client_secret_file: s\n"
+
+struct ecase {
+	const char *yaml;
+	const char *msg;        /* "FILE" stands for the file's name */
+};
+
+#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *
+tmp_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t != NULL && *t != '\0' ? t : "/tmp";
+}
+
+static char *
+write_tmp(const char *text)
+{
+	char *path = xasprintf("%s/licsync-config-XXXXXX", tmp_dir());
+	size_t n = strlen(text);
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	return path;
+}
+
+/* S with every "FILE" replaced by PATH. */
+static char *
+expand(const char *s, const char *path)
+{
+	struct buf b = { 0 };
+	const char *hit;
+
+	buf_add(&b, "", 0);
+	for (hit = strstr(s, "FILE"); hit != NULL; hit = strstr(s, "FILE")) {
+		buf_add(&b, s, (size_t)(hit - s));
+		buf_addstr(&b, path);
+		s = hit + 4;
+	}
+	buf_addstr(&b, s);
+	return b.data;
+}
+
+static void
+check_error_at(const char *path, const char *msg)
+{
+	struct config *c = (struct config *)&c;
+	struct err e = { "" };
+	char *want = expand(msg, path);
+
+	assert_int_equal(config_load(path, &c, &e), EXIT_CONFIG);
+	assert_null(c);
+	assert_string_equal(e.msg, want);
+	free(want);
+}
+
+static void
+check_error(const char *yaml, const char *msg)
+{
+	char *path = write_tmp(yaml);
+
+	check_error_at(path, msg);
+	unlink(path);
+	free(path);
+}
+
+static void
+check_cases(const struct ecase *cases, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		check_error(cases[i].yaml, cases[i].msg);
+}
+
+static struct config *
+load_ok(const char *yaml, char **pathp)
+{
+	char *path = write_tmp(yaml);
+	struct config *c = NULL;
+	struct err e = { "" };
+	int r;
+
+	r = config_load(path, &c, &e);
+	if (r != EXIT_OK)
+		fail_msg("%s", e.msg);
+	assert_non_null(c);
+	if (pathp != NULL) {
+		*pathp = path;
+	} else {
+		unlink(path);
+		free(path);
+	}
+	return c;
+}
+
+static char *
+dirname_of(const char *path)
+{
+	return xstrndup(path, (size_t)(strrchr(path, '/') - path));
+}
+
+static char *
+dump_string(const struct config *c)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *fp = open_memstream(&s, &n);
+
+	assert_non_null(fp);
+	config_dump(c, fp);
+	fclose(fp);
+	return s;
+}
+
+/* The source tree: $top_srcdir, else found from this file's name. */
+static char *
+source_file(const char *rel)
+{
+	const char *top = getenv("top_srcdir");
+	const char *me = __FILE__, *end = strstr(me, "tests/unit/");
+
+	if (top != NULL && *top != '\0')
+		return xasprintf("%s/%s", top, rel);
+	if (end == NULL || end == me)
+		return xstrdup(rel);
+	return xasprintf("%.*s%s", (int)(end - me), me, rel);
+}
+
+/* ---- successful loads ---- */
+
+static void
+test_defaults(void **state)
+{
+	struct config *c;
+	char *path, *dir, *want;
+
+	(void)state;
+	c = load_ok(BACKEND, &path);
+	dir = dirname_of(path);
+	assert_string_equal(c->path, path);
+	assert_null(c->ldap.uri);
+	assert_false(c->ldap.starttls);
+	assert_null(c->ldap.ca_file);
+	assert_int_equal(c->ldap.tls_reqcert, TLS_REQCERT_DEMAND);
+	assert_null(c->ldap.bind_dn);
+	assert_null(c->ldap.bind_password_file);
+	assert_null(c->ldap.base_dn);
+	assert_string_equal(c->ldap.user_filter, "(objectClass=inetOrgPerson)");
+	assert_string_equal(c->ldap.user_key, "mail");
+	assert_int_equal(c->ldap.page_size, 500);
+	assert_int_equal(c->ldap.timeout, 30);
+	assert_string_equal(c->backend.type, "graph");
+	assert_string_equal(c->backend.tenant_id, "t");
+	assert_string_equal(c->backend.client_id, "c");
+	want = xasprintf("%s/s", dir);
+	assert_string_equal(c->backend.client_secret_file, want);
+	free(want);
+	assert_string_equal(c->backend.graph_url,
+	    "https://graph.microsoft.com/v1.0");
+	assert_string_equal(c->backend.token_url,
+	    "https://login.microsoftonline.com/t/oauth2/v2.0/token");
+	assert_string_equal(c->database,
+	    LOCALSTATEDIR "/lib/licsync/licsync.db");
+	assert_string_equal(c->policy, SYSCONFDIR "/licsync/policy.yaml");
+	assert_string_equal(c->lock_file, RUNSTATEDIR "/licsync/licsync.lock");
+	assert_false(c->safety.max_unassign.set);
+	config_free(c);
+	unlink(path);
+	free(path);
+	free(dir);
+}
+
+static const char full_yaml[] =
+    "# every key\n"
+    "ldap:\n"
+    "  uri: ldap://ldap1.example.com  ldaps://ldap2.example.com:636 "
+    "ldapi://%2Frun%2Fslapd%2Fldapi\n"
+    "  starttls: true\n"
+    "  ca_file: /etc/ssl/certs/corp-ca.pem\n"
+    "  tls_reqcert: never\n"
+    "  bind_dn: cn=licsync,ou=services,dc=example,dc=com\n"
+    "  bind_password_file: /etc/licsync/ldap.secret\n"
+    "  base_dn: \"dc=example, dc=com\"\n"
+    "  user_filter: (&(objectClass=inetOrgPerson)(!(ou=gone)))\n"
+    "  user_key: userPrincipalName\n"
+    "  page_size: 100\n"
+    "  timeout: 3600\n"
+    "backend:\n"
+    "  type: graph\n"
+    "  tenant_id: contoso.onmicrosoft.com\n"
+    "  client_id: 00000000-0000-0000-0000-000000000000\n"
+    "  client_secret_file: /etc/licsync/graph.secret\n"
+    "  graph_url: http://127.0.0.1:8080/v1.0//\n"
+    "  token_url: http://localhost:8080/{tenant_id}/token?t={tenant_id}\n"
+    "database: /var/db/l.db\n"
+    "policy: /etc/licsync/policy.d\n"
+    "lock_file: /run/l.lock\n"
+    "safety:\n"
+    "  max_unassign: 10%\n";
+
+static void
+test_full(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	c = load_ok(full_yaml, NULL);
+	assert_string_equal(c->ldap.uri, "ldap://ldap1.example.com "
+	    "ldaps://ldap2.example.com:636 ldapi://%2Frun%2Fslapd%2Fldapi");
+	assert_true(c->ldap.starttls);
+	assert_string_equal(c->ldap.ca_file, "/etc/ssl/certs/corp-ca.pem");
+	assert_int_equal(c->ldap.tls_reqcert, TLS_REQCERT_NEVER);
+	assert_string_equal(c->ldap.bind_dn,
+	    "cn=licsync,ou=services,dc=example,dc=com");
+	assert_string_equal(c->ldap.bind_password_file,
+	    "/etc/licsync/ldap.secret");
+	assert_string_equal(c->ldap.base_dn, "dc=example, dc=com");
+	assert_string_equal(c->ldap.user_filter,
+	    "(&(objectClass=inetOrgPerson)(!(ou=gone)))");
+	assert_string_equal(c->ldap.user_key, "userPrincipalName");
+	assert_int_equal(c->ldap.page_size, 100);
+	assert_int_equal(c->ldap.timeout, 3600);
+	assert_string_equal(c->backend.tenant_id, "contoso.onmicrosoft.com");
+	assert_string_equal(c->backend.client_id,
+	    "00000000-0000-0000-0000-000000000000");
+	assert_string_equal(c->backend.client_secret_file,
+	    "/etc/licsync/graph.secret");
+	assert_string_equal(c->backend.graph_url, "http://127.0.0.1:8080/v1.0");
+	assert_string_equal(c->backend.token_url, "http://localhost:8080/"
+	    "contoso.onmicrosoft.com/token?t=contoso.onmicrosoft.com");
+	assert_string_equal(c->database, "/var/db/l.db");
+	assert_string_equal(c->policy, "/etc/licsync/policy.d");
+	assert_string_equal(c->lock_file, "/run/l.lock");
+	assert_true(c->safety.max_unassign.set);
+	assert_true(c->safety.max_unassign.percent);
+	assert_int_equal(c->safety.max_unassign.value, 10);
+	config_free(c);
+}
+
+static void
+test_relative_paths(void **state)
+{
+	static const char yaml[] =
+	    "ldap:\n"
+	    "  ca_file: ca.pem\n"
+	    "  bind_dn: cn=x\n"
+	    "  bind_password_file: secrets/ldap.secret\n"
+	    "backend:\n"
+	    "  tenant_id: 11111111-2222-3333-4444-555555555555\n"
+	    "  client_id: c\n"
+	    "  client_secret_file: ../graph.secret\n"
+	    "database: db/licsync.db\n"
+	    "policy: policy.d\n"
+	    "lock_file: run/licsync.lock\n";
+	struct config *c;
+	char *path, *dir, *s;
+
+	(void)state;
+	c = load_ok(yaml, &path);
+	dir = dirname_of(path);
+	s = xasprintf("%s/ca.pem", dir);
+	assert_string_equal(c->ldap.ca_file, s);
+	free(s);
+	s = xasprintf("%s/secrets/ldap.secret", dir);
+	assert_string_equal(c->ldap.bind_password_file, s);
+	free(s);
+	s = xasprintf("%s/../graph.secret", dir);
+	assert_string_equal(c->backend.client_secret_file, s);
+	free(s);
+	s = xasprintf("%s/db/licsync.db", dir);
+	assert_string_equal(c->database, s);
+	free(s);
+	s = xasprintf("%s/policy.d", dir);
+	assert_string_equal(c->policy, s);
+	free(s);
+	s = xasprintf("%s/run/licsync.lock", dir);
+	assert_string_equal(c->lock_file, s);
+	free(s);
+	assert_string_equal(c->backend.token_url, "https://login."
+	    "microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/"
+	    "v2.0/token");
+	config_free(c);
+	unlink(path);
+	free(path);
+	free(dir);
+}
+
+/* A configuration named relatively: resolved paths are still absolute. */
+static void
+test_relative_config_path(void **state)
+{
+	struct config *c = NULL;
+	struct err e = { "" };
+	char *path, *dir, *old, *cwd, *want, *rel;
+
+	(void)state;
+	path = write_tmp(BACKEND "policy: p.yaml\n");
+	dir = dirname_of(path);
+	old = getcwd(NULL, 0);
+	assert_non_null(old);
+	assert_int_equal(chdir(dir), 0);
+	cwd = getcwd(NULL, 0);
+	assert_non_null(cwd);
+	assert_int_equal(config_load(strrchr(path, '/') + 1, &c, &e), EXIT_OK);
+	assert_string_equal(c->path, strrchr(path, '/') + 1);
+	want = xasprintf("%s/p.yaml", cwd);
+	assert_string_equal(c->policy, want);
+	config_free(c);
+	rel = xasprintf(".//./%s", strrchr(path, '/') + 1);
+	assert_int_equal(config_load(rel, &c, &e), EXIT_OK);
+	assert_string_equal(c->policy, want);
+	config_free(c);
+	free(rel);
+	rel = xasprintf("../%s/%s", strrchr(cwd, '/') + 1,
+	    strrchr(path, '/') + 1);
+	assert_int_equal(config_load(rel, &c, &e), EXIT_OK);
+	free(want);
+	want = xasprintf("%s/../%s/p.yaml", cwd, strrchr(cwd, '/') + 1);
+	assert_string_equal(c->policy, want);
+	assert_int_equal(chdir(old), 0);
+	config_free(c);
+	free(rel);
+	free(want);
+	unlink(path);
+	free(path);
+	free(dir);
+	free(old);
+	free(cwd);
+}
+
+static void
+test_urls_ok(void **state)
+{
+	static const char *const ok[] = {
+		"https://graph.example.com", "https://x:8443/v1.0",
+		"HTTPS://graph.example.com/", "http://127.0.0.1",
+		"http://127.1.2.3:8080/x", "http://localhost:1/",
+		"http://LocalHost", "http://[::1]:8080/v1.0", "http://[::1]",
+		"http://localhost?x=1",
+	};
+	struct config *c;
+	char *yaml;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(ok); i++) {
+		yaml = xasprintf(BACKEND "  graph_url: %s\n  token_url: %s\n",
+		    ok[i], ok[i]);
+		c = load_ok(yaml, NULL);
+		assert_non_null(c->backend.graph_url);
+		assert_string_equal(c->backend.token_url, ok[i]);
+		config_free(c);
+		free(yaml);
+	}
+}
+
+static void
+test_user_keys_ok(void **state)
+{
+	static const char *const ok[] = {
+		"mail", "userPrincipalName", "x-custom-1", "2.5.4.3",
+		"0.9.2342.19200300.100.1.3",
+	};
+	struct config *c;
+	char *yaml;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(ok); i++) {
+		yaml = xasprintf(BACKEND "ldap:\n  user_key: %s\n", ok[i]);
+		c = load_ok(yaml, NULL);
+		assert_string_equal(c->ldap.user_key, ok[i]);
+		config_free(c);
+		free(yaml);
+	}
+}
+
+static void
+test_max_unassign(void **state)
+{
+	static const struct {
+		const char *text;
+		bool percent;
+		long value;
+	} ok[] = {
+		{ "0", false, 0 },
+		{ "50", false, 50 },
+		{ "\"7\"", false, 7 },
+		{ "0%", true, 0 },
+		{ "10%", true, 10 },
+		{ "\"100%\"", true, 100 },
+	};
+	struct config *c;
+	char *yaml;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(ok); i++) {
+		yaml = xasprintf(BACKEND "safety:\n  max_unassign: %s\n",
+		    ok[i].text);
+		c = load_ok(yaml, NULL);
+		assert_true(c->safety.max_unassign.set);
+		assert_int_equal(c->safety.max_unassign.percent,
+		    ok[i].percent);
+		assert_int_equal(c->safety.max_unassign.value, ok[i].value);
+		config_free(c);
+		free(yaml);
+	}
+}
+
+static void
+round_trip(const char *yaml)
+{
+	struct config *c, *c2 = NULL;
+	struct err e = { "" };
+	char *d1, *d2, *path;
+
+	c = load_ok(yaml, NULL);
+	d1 = dump_string(c);
+	path = write_tmp(d1);
+	if (config_load(path, &c2, &e) != EXIT_OK)
+		fail_msg("%s\nin:\n%s", e.msg, d1);
+	d2 = dump_string(c2);
+	assert_string_equal(d1, d2);
+	config_free(c);
+	config_free(c2);
+	free(d1);
+	free(d2);
+	unlink(path);
+	free(path);
+}
+
+static void
+test_dump_round_trip(void **state)
+{
+	(void)state;
+	round_trip(BACKEND);
+	round_trip(full_yaml);
+	round_trip(BACKEND "safety:\n  max_unassign: 0\n");
+	/* Values that need quoting. */
+	round_trip("backend:\n"
+	    "  tenant_id: \"123\"\n"
+	    "  client_id: \"id: with \\\"quotes\\\" # and \\\\ \\t tab\"\n"
+	    "  client_secret_file: \"/etc/lic sync/true\"\n"
+	    "database: \"null\"\n"
+	    "policy: \"-x\"\n"
+	    "lock_file: \"[a]\"\n"
+	    "ldap:\n"
+	    "  user_filter: \"(cn=a: b)\"\n"
+	    "  ca_file: \"ca:\"\n"
+	    "  base_dn: \"cn=\\u00e9t\\u00e9,dc=example\"\n");
+}
+
+static void
+test_dump_content(void **state)
+{
+	static const char want[] =
+	    "ldap:\n"
+	    "  starttls: false\n"
+	    "  tls_reqcert: demand\n"
+	    "  user_filter: \"(objectClass=inetOrgPerson)\"\n"
+	    "  user_key: mail\n"
+	    "  page_size: 500\n"
+	    "  timeout: 30\n"
+	    "backend:\n"
+	    "  type: graph\n"
+	    "  tenant_id: t\n"
+	    "  client_id: c\n"
+	    "  client_secret_file: /etc/s\n"
+	    "  graph_url: https://graph.microsoft.com/v1.0\n"
+	    "  token_url: https://login.microsoftonline.com/t/oauth2/v2.0/"
+	    "token\n"
+	    "database: /d\n"
+	    "policy: /p\n"
+	    "lock_file: /l\n"
+	    "safety:\n"
+	    "  max_unassign: \"5%\"\n";
+	struct config *c;
+	char *d;
+
+	(void)state;
+	c = load_ok("backend:\n  tenant_id: t\n  client_id: c\n"
+	    "  client_secret_file: /etc/s\ndatabase: /d\npolicy: /p\n"
+	    "lock_file: /l\nsafety:\n  max_unassign: 5%\n", NULL);
+	d = dump_string(c);
+	assert_string_equal(d, want);
+	free(d);
+	config_free(c);
+}
+
+static void
+test_sample(void **state)
+{
+	struct config *c = NULL;
+	struct err e = { "" };
+	char *path;
+
+	(void)state;
+	path = source_file("conf/licsync.conf");
+	if (config_load(path, &c, &e) != EXIT_OK)
+		fail_msg("%s", e.msg);
+	assert_string_equal(c->ldap.uri,
+	    "ldap://ldap1.example.com ldaps://ldap2.example.com");
+	assert_string_equal(c->backend.token_url, "https://login."
+	    "microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+	assert_string_equal(c->ldap.bind_password_file,
+	    "/etc/licsync/ldap.secret");
+	assert_int_equal(c->safety.max_unassign.value, 50);
+	assert_false(c->safety.max_unassign.percent);
+	config_free(c);
+	free(path);
+}
+
+/* ---- errors ---- */
+
+static void
+test_unreadable(void **state)
+{
+	char *path, *dir, *msg;
+
+	(void)state;
+	path = write_tmp("");
+	unlink(path);
+	msg = xasprintf("%s: No such file or directory", path);
+	check_error_at(path, msg);
+	free(msg);
+	dir = dirname_of(path);
+	msg = xasprintf("%s: Is a directory", dir);
+	check_error_at(dir, msg);
+	free(msg);
+	free(dir);
+	free(path);
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "ldap: a: b\n",
+		  "FILE:1:8: YAML syntax error: mapping values are not allowed "
+		  "in this context\n"
+		  "ldap: a: b\n"
+		  "       ^" },
+		{ "ldap:\n  uri: x\n bind_dn: y\n",
+		  "FILE:3:2: YAML syntax error: did not find expected key "
+		  "(while parsing a block mapping)\n"
+		  " bind_dn: y\n"
+		  " ^" },
+		{ "ldap:\n  uri: [a, b\nbackend: x\n",
+		  "FILE:3:8: YAML syntax error: did not find expected ',' or "
+		  "']' (while parsing a flow sequence)\n"
+		  "backend: x\n"
+		  "       ^" },
+		{ "ldap:\n\turi: x\n",
+		  "FILE:2:1: YAML syntax error: found character that cannot "
+		  "start any token (while scanning for the next token)\n"
+		  "\turi: x\n"
+		  "^" },
+		{ "ldap:\n  uri: \"abc\n",
+		  "FILE:3:1: YAML syntax error: found unexpected end of stream "
+		  "(while scanning a quoted scalar)" },
+		{ "a: \xff\n",
+		  "FILE:1:4: YAML syntax error: invalid leading UTF-8 octet\n"
+		  "a: \xff\n"
+		  "   ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_refused_yaml(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "ldap: &l\n  uri: ldap://x\n",
+		  "FILE:5:7: anchors are not allowed\n"
+		  "ldap: &l\n"
+		  "      ^" },
+		{ "backend: &b\n  tenant_id: t\n",
+		  "FILE:1:10: anchors are not allowed\n"
+		  "backend: &b\n"
+		  "         ^" },
+		{ BACKEND "database: &d x\npolicy: *d\n",
+		  "FILE:5:11: anchors are not allowed\n"
+		  "database: &d x\n"
+		  "          ^" },
+		{ BACKEND "policy: *d\n",
+		  "FILE:5:9: aliases are not allowed\n"
+		  "policy: *d\n"
+		  "        ^" },
+		{ BACKEND "ldap: !!map\n  uri: ldap://x\n",
+		  "FILE:5:7: tags are not allowed\n"
+		  "ldap: !!map\n"
+		  "      ^" },
+		{ BACKEND "policy: !!str p\n",
+		  "FILE:5:9: tags are not allowed\n"
+		  "policy: !!str p\n"
+		  "        ^" },
+		{ BACKEND "---\npolicy: p\n",
+		  "FILE:5:1: only one YAML document is allowed\n"
+		  "---\n"
+		  "^" },
+		{ BACKEND "policy: \"a\\0b\"\n",
+		  "FILE:5:9: NUL characters are not allowed\n"
+		  "policy: \"a\\0b\"\n"
+		  "        ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_not_mapping(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "", "FILE:1:1: the file must be a mapping" },
+		{ "# only a comment\n",
+		  "FILE:1:1: the file must be a mapping\n"
+		  "# only a comment\n"
+		  "^" },
+		{ "- ldap\n",
+		  "FILE:1:1: the file must be a mapping\n"
+		  "- ldap\n"
+		  "^" },
+		{ "\n  ldap\n",
+		  "FILE:2:3: the file must be a mapping\n"
+		  "  ldap\n"
+		  "  ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_unknown_keys(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "ldpa:\n  uri: ldap://x\n",
+		  "FILE:5:1: unknown key 'ldpa' (did you mean 'ldap'?)\n"
+		  "ldpa:\n"
+		  "^" },
+		{ BACKEND "ldap:\n  URI: ldap://x\n",
+		  "FILE:6:3: unknown key 'URI' (did you mean 'uri'?)\n"
+		  "  URI: ldap://x\n"
+		  "  ^" },
+		{ BACKEND "ldap:\n  bind_pasword_file: x\n",
+		  "FILE:6:3: unknown key 'bind_pasword_file' (did you mean "
+		  "'bind_password_file'?)\n"
+		  "  bind_pasword_file: x\n"
+		  "  ^" },
+		{ BACKEND "ldap:\n  Page_Size: 10\n",
+		  "FILE:6:3: unknown key 'Page_Size' (did you mean "
+		  "'page_size'?)\n"
+		  "  Page_Size: 10\n"
+		  "  ^" },
+		{ BACKEND "  clientid: x\n",
+		  "FILE:5:3: unknown key 'clientid' (did you mean "
+		  "'client_id'?)\n"
+		  "  clientid: x\n"
+		  "  ^" },
+		{ BACKEND "safety:\n  max_unasign: 1\n",
+		  "FILE:6:3: unknown key 'max_unasign' (did you mean "
+		  "'max_unassign'?)\n"
+		  "  max_unasign: 1\n"
+		  "  ^" },
+		{ BACKEND "foo: 1\n",
+		  "FILE:5:1: unknown key 'foo'\n"
+		  "foo: 1\n"
+		  "^" },
+		{ BACKEND "ldap:\n  server: x\n",
+		  "FILE:6:3: unknown key 'server'\n"
+		  "  server: x\n"
+		  "  ^" },
+		{ BACKEND "? [a]\n: b\n",
+		  "FILE:5:3: mapping keys must be strings\n"
+		  "? [a]\n"
+		  "  ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_duplicate_keys(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "ldap:\n  uri: ldap://a\n  timeout: 3\n"
+		  "  uri: ldap://b\n",
+		  "FILE:8:3: duplicate key 'uri' (first at line 6)\n"
+		  "  uri: ldap://b\n"
+		  "  ^" },
+		{ BACKEND "policy: a\npolicy: b\n",
+		  "FILE:6:1: duplicate key 'policy' (first at line 5)\n"
+		  "policy: b\n"
+		  "^" },
+		{ BACKEND "backend: {}\n",
+		  "FILE:5:1: duplicate key 'backend' (first at line 1)\n"
+		  "backend: {}\n"
+		  "^" },
+		{ BACKEND "foo: 1\nfoo: 2\n",
+		  "FILE:5:1: unknown key 'foo'\n"
+		  "foo: 1\n"
+		  "^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_wrong_types(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "ldap: x\n",
+		  "FILE:5:7: 'ldap' must be a mapping\n"
+		  "ldap: x\n"
+		  "      ^" },
+		{ BACKEND "ldap:\n",
+		  "FILE:5:6: 'ldap' must be a mapping\n"
+		  "ldap:\n"
+		  "     ^" },
+		{ BACKEND "ldap: []\n",
+		  "FILE:5:7: 'ldap' must be a mapping\n"
+		  "ldap: []\n"
+		  "      ^" },
+		{ "backend: graph\n",
+		  "FILE:1:10: 'backend' must be a mapping\n"
+		  "backend: graph\n"
+		  "         ^" },
+		{ BACKEND "safety: 5\n",
+		  "FILE:5:9: 'safety' must be a mapping\n"
+		  "safety: 5\n"
+		  "        ^" },
+		{ BACKEND "ldap:\n  page_size: \"500\"\n",
+		  "FILE:6:14: 'page_size' must be an integer\n"
+		  "  page_size: \"500\"\n"
+		  "             ^" },
+		{ BACKEND "ldap:\n  page_size: 5.5\n",
+		  "FILE:6:14: 'page_size' must be an integer\n"
+		  "  page_size: 5.5\n"
+		  "             ^" },
+		{ BACKEND "ldap:\n  timeout: 0x10\n",
+		  "FILE:6:12: 'timeout' must be an integer\n"
+		  "  timeout: 0x10\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  timeout: [1]\n",
+		  "FILE:6:12: 'timeout' must be an integer\n"
+		  "  timeout: [1]\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  starttls: yes\n",
+		  "FILE:6:13: 'starttls' must be true or false\n"
+		  "  starttls: yes\n"
+		  "            ^" },
+		{ BACKEND "ldap:\n  starttls: \"true\"\n",
+		  "FILE:6:13: 'starttls' must be true or false\n"
+		  "  starttls: \"true\"\n"
+		  "            ^" },
+		{ BACKEND "ldap:\n  uri: [ldap://x]\n",
+		  "FILE:6:8: 'uri' must be a string\n"
+		  "  uri: [ldap://x]\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  uri:\n  timeout: 1\n",
+		  "FILE:6:7: 'uri' must be a string\n"
+		  "  uri:\n"
+		  "      ^" },
+		{ BACKEND "ldap:\n  base_dn: ~\n",
+		  "FILE:6:12: 'base_dn' must be a string\n"
+		  "  base_dn: ~\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  uri: \"\"\n",
+		  "FILE:6:8: 'uri' must not be empty\n"
+		  "  uri: \"\"\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  uri: \"  \"\n",
+		  "FILE:6:8: 'uri' must not be empty\n"
+		  "  uri: \"  \"\n"
+		  "       ^" },
+		{ BACKEND "database: {a: b}\n",
+		  "FILE:5:11: 'database' must be a string\n"
+		  "database: {a: b}\n"
+		  "          ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_missing_keys(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "ldap:\n  uri: ldap://x\n",
+		  "FILE:1:1: missing required key 'backend'\n"
+		  "ldap:\n"
+		  "^" },
+		{ "# comment\n\nbackend:\n  client_id: c\n"
+		  "  client_secret_file: s\n",
+		  "FILE:4:3: missing required key 'tenant_id' in 'backend'\n"
+		  "  client_id: c\n"
+		  "  ^" },
+		{ "backend:\n  tenant_id: t\n  client_secret_file: s\n",
+		  "FILE:2:3: missing required key 'client_id' in 'backend'\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
+		{ "backend: {tenant_id: t, client_id: c}\n",
+		  "FILE:1:10: missing required key 'client_secret_file' in "
+		  "'backend'\n"
+		  "backend: {tenant_id: t, client_id: c}\n"
+		  "         ^" },
+		{ "backend: {}\n",
+		  "FILE:1:10: missing required key 'tenant_id' in 'backend'\n"
+		  "backend: {}\n"
+		  "         ^" },
+		{ BACKEND "ldap:\n  uri: ldap://x\n  bind_dn: cn=x\n",
+		  "FILE:6:3: 'bind_dn' needs 'bind_password_file'\n"
+		  "  uri: ldap://x\n"
+		  "  ^" },
+		{ BACKEND "ldap:\n  bind_password_file: x\n",
+		  "FILE:6:3: 'bind_password_file' needs 'bind_dn'\n"
+		  "  bind_password_file: x\n"
+		  "  ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_ldap_values(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "ldap:\n  uri: http://x\n",
+		  "FILE:6:8: invalid URI 'http://x': use ldap://, ldaps:// or "
+		  "ldapi://\n"
+		  "  uri: http://x\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  uri: ldap://a ldap.example.com\n",
+		  "FILE:6:8: invalid URI 'ldap.example.com': use ldap://, "
+		  "ldaps:// or ldapi://\n"
+		  "  uri: ldap://a ldap.example.com\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  uri: ldap://a:-1\n",
+		  "FILE:6:8: invalid URI 'ldap://a:-1': use ldap://, "
+		  "ldaps:// or ldapi://\n"
+		  "  uri: ldap://a:-1\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  uri: cldap://a\n",
+		  "FILE:6:8: invalid URI 'cldap://a': use ldap://, "
+		  "ldaps:// or ldapi://\n"
+		  "  uri: cldap://a\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  uri: ldap://a:99999999\n",
+		  "FILE:6:8: invalid URI 'ldap://a:99999999': use ldap://, "
+		  "ldaps:// or ldapi://\n"
+		  "  uri: ldap://a:99999999\n"
+		  "       ^" },
+		{ BACKEND "ldap:\n  tls_reqcert: allow\n",
+		  "FILE:6:16: 'tls_reqcert' must be 'demand' or 'never'\n"
+		  "  tls_reqcert: allow\n"
+		  "               ^" },
+		{ BACKEND "ldap:\n  bind_dn: \"cn=x,,\"\n"
+		  "  bind_password_file: p\n",
+		  "FILE:6:12: invalid DN 'cn=x,,': Decoding error\n"
+		  "  bind_dn: \"cn=x,,\"\n"
+		  "           ^" },
+		{ BACKEND "ldap: {base_dn: dc=example,dc=com}\n",
+		  "FILE:5:17: DN split at ',' after 'dc=example': quote DNs "
+		  "inside [ ] or { }\n"
+		  "ldap: {base_dn: dc=example,dc=com}\n"
+		  "                ^" },
+		{ BACKEND "ldap: {base_dn: \"dc=example,dc=com\"}\n"
+		  "foo: 1\n",
+		  "FILE:6:1: unknown key 'foo'\n"
+		  "foo: 1\n"
+		  "^" },
+		{ BACKEND "ldap:\n  base_dn: example.com\n",
+		  "FILE:6:12: invalid DN 'example.com': Decoding error\n"
+		  "  base_dn: example.com\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  user_filter: objectClass=person\n",
+		  "FILE:6:16: 'user_filter' must be an LDAP filter in "
+		  "parentheses\n"
+		  "  user_filter: objectClass=person\n"
+		  "               ^" },
+		{ BACKEND "ldap:\n  user_filter: (&(a=b)\n",
+		  "FILE:6:16: 'user_filter' must be an LDAP filter in "
+		  "parentheses\n"
+		  "  user_filter: (&(a=b)\n"
+		  "               ^" },
+		{ BACKEND "ldap:\n  user_filter: (a=b))\n",
+		  "FILE:6:16: 'user_filter' must be an LDAP filter in "
+		  "parentheses\n"
+		  "  user_filter: (a=b))\n"
+		  "               ^" },
+		{ BACKEND "ldap:\n  user_filter: (a=b)(c=d)\n",
+		  "FILE:6:16: 'user_filter' must be an LDAP filter in "
+		  "parentheses\n"
+		  "  user_filter: (a=b)(c=d)\n"
+		  "               ^" },
+		{ BACKEND "ldap:\n  user_key: 1mail\n",
+		  "FILE:6:13: 'user_key' must be an attribute name\n"
+		  "  user_key: 1mail\n"
+		  "            ^" },
+		{ BACKEND "ldap:\n  user_key: mail;lang-en\n",
+		  "FILE:6:13: 'user_key' must be an attribute name\n"
+		  "  user_key: mail;lang-en\n"
+		  "            ^" },
+		{ BACKEND "ldap:\n  user_key: \"2.5..4\"\n",
+		  "FILE:6:13: 'user_key' must be an attribute name\n"
+		  "  user_key: \"2.5..4\"\n"
+		  "            ^" },
+		{ BACKEND "ldap:\n  user_key: \"2.5.4.\"\n",
+		  "FILE:6:13: 'user_key' must be an attribute name\n"
+		  "  user_key: \"2.5.4.\"\n"
+		  "            ^" },
+		{ BACKEND "ldap:\n  page_size: 0\n",
+		  "FILE:6:14: 'page_size' must be between 1 and 100000\n"
+		  "  page_size: 0\n"
+		  "             ^" },
+		{ BACKEND "ldap:\n  page_size: 100001\n",
+		  "FILE:6:14: 'page_size' must be between 1 and 100000\n"
+		  "  page_size: 100001\n"
+		  "             ^" },
+		{ BACKEND "ldap:\n  page_size: 99999999999999999999999\n",
+		  "FILE:6:14: 'page_size' must be between 1 and 100000\n"
+		  "  page_size: 99999999999999999999999\n"
+		  "             ^" },
+		{ BACKEND "ldap:\n  timeout: -1\n",
+		  "FILE:6:12: 'timeout' must be between 1 and 3600\n"
+		  "  timeout: -1\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  timeout: 3601\n",
+		  "FILE:6:12: 'timeout' must be between 1 and 3600\n"
+		  "  timeout: 3601\n"
+		  "           ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_backend_values(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "  type: scim\n",
+		  "FILE:5:9: unknown backend type 'scim' (known: graph)\n"
+		  "  type: scim\n"
+		  "        ^" },
+		{ "backend:\n  tenant_id: a/b\n",
+		  "FILE:2:14: 'tenant_id' must be a GUID or a domain name\n"
+		  "  tenant_id: a/b\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: http://graph.example.com/v1.0\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: http://graph.example.com/v1.0\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: http://127.0.0.1.example.com/\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: http://127.0.0.1.example.com/\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: http://localhost.example.com\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: http://localhost.example.com\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: http://localhost@example.com\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: http://localhost@example.com\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: http://[::2]:80/\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: http://[::2]:80/\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: http://10.0.0.1/\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: http://10.0.0.1/\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: https://\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: https://\n"
+		  "             ^" },
+		{ BACKEND "  graph_url: graph.microsoft.com\n",
+		  "FILE:5:14: 'graph_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  graph_url: graph.microsoft.com\n"
+		  "             ^" },
+		{ BACKEND "  token_url: ftp://127.0.0.1/\n",
+		  "FILE:5:14: 'token_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  token_url: ftp://127.0.0.1/\n"
+		  "             ^" },
+		{ BACKEND "  token_url: \"https://a b\"\n",
+		  "FILE:5:14: 'token_url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "  token_url: \"https://a b\"\n"
+		  "             ^" },
+	};
+
+	(void)state;
+	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_safety_values(void **state)
+{
+	static const char *const bad[] = {
+		"-1", "101%", "abc", "1.5", "\"\"", "\"%\"", "[1]", "{}",
+		"10 %", "9999999999",
+	};
+	struct buf yaml = { 0 }, want = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(bad); i++) {
+		buf_printf(&yaml, "%ssafety:\n  max_unassign: %s\n", BACKEND,
+		    bad[i]);
+		buf_printf(&want, "FILE:6:17: 'max_unassign' must be a count "
+		    "or a percentage like 10%%\n  max_unassign: %s\n"
+		    "                ^", bad[i]);
+		check_error(yaml.data, want.data);
+		buf_free(&yaml);
+		buf_free(&want);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_relative_config_path),
+		cmocka_unit_test(test_urls_ok),
+		cmocka_unit_test(test_user_keys_ok),
+		cmocka_unit_test(test_max_unassign),
+		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_dump_content),
+		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_refused_yaml),
+		cmocka_unit_test(test_not_mapping),
+		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_missing_keys),
+		cmocka_unit_test(test_ldap_values),
+		cmocka_unit_test(test_backend_values),
+		cmocka_unit_test(test_safety_values),
+	};
+
+	/* make check runs these under the TAP driver. */
+	setenv("CMOCKA_MESSAGE_OUTPUT", "TAP", 0);
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
