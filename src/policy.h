@@ -27,6 +27,7 @@ struct policy {
 	struct app_policy *apps;  /* in file order; files in name order */
 	size_t napps;
 	struct strv files;        /* files read, in order */
+	char sha256[65];          /* of what was read; see policy_hash() */
 };
 
 /*
@@ -37,7 +38,8 @@ struct policy {
  */
 int policy_load(const char *path, struct policy **out, struct err *e);
 void policy_free(struct policy *p);
-/* SHA-256 over the files read (name and content, in order). */
+/* SHA-256 over the files as they were read (base name, NUL, content, in
+ * order), so it names exactly the policy that was parsed. */
 int policy_hash(const struct policy *p, char hex[65], struct err *e);
 const char *remove_mode_name(enum remove_mode m);
 

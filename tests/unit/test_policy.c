@@ -613,12 +613,10 @@ test_hash(void **state)
 	assert_string_equal(hex, expect);
 	buf_free(&want);
 
-	/* A file gone since: an error naming it. */
-	assert_int_equal(unlink(t.paths.v[1]), 0);
-	assert_int_equal(policy_hash(p, hex, &e), EXIT_CONFIG);
-	buf_printf(&want, "%s: No such file or directory", t.paths.v[1]);
-	assert_string_equal(e.msg, want.data);
-	buf_free(&want);
+	/* The hash names what was parsed, even if the file changes since. */
+	write_file(t.paths.v[1], b);
+	assert_int_equal(policy_hash(p, hex, &e), EXIT_OK);
+	assert_string_equal(hex, expect);
 	policy_free(p);
 	write_file(t.paths.v[1], a);
 	tree_remove(&t);
