@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <jansson.h>
+
 #include "report.h"
 
 int
@@ -98,6 +100,46 @@ action_name(enum rc_action a)
 	return a == RC_ASSIGN ? "assign" : "unassign";
 }
 
+/*
+ * JSON is streamed: one element of each array per line, so a plan of a
+ * million changes never exists as a tree in memory, and stays greppable.
+ */
+typedef json_t *(*element_fn)(const struct report_ctx *c, size_t i);
+
+static void
+json_array_lines(FILE *fp, const char *indent, const char *name, size_t n,
+    element_fn fn, const struct report_ctx *c, bool last)
+{
+	size_t i;
+
+	fprintf(fp, "%s\"%s\": [", indent, name);
+	for (i = 0; i < n; i++) {
+		json_t *el = fn(c, i);
+
+		fprintf(fp, "%s\n%s  ", i == 0 ? "" : ",", indent);
+		json_dumpf(el, fp, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		json_decref(el);
+	}
+	fprintf(fp, "%s%s]%s\n", n > 0 ? "\n" : "", n > 0 ? indent : "",
+	    last ? "" : ",");
+}
+
+static json_t *
+change_el(const struct report_ctx *c, size_t i)
+{
+	const struct rc_change *ch = &c->plan->changes[i];
+	struct buf why = { 0 };
+	json_t *o;
+
+	change_reason(&why, c, ch);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	    "action", action_name(ch->action),
+	    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
+	    "user", intern_str(c->keys, ch->user), "reason", why.data);
+	buf_free(&why);
+	return o;
+}
+
 static json_t *
 row(const struct report_ctx *c, uint32_t app, uint32_t user, const char *why)
 {
@@ -107,120 +149,105 @@ row(const struct report_ctx *c, uint32_t app, uint32_t user, const char *why)
 }
 
 static json_t *
-json_changes(const struct report_ctx *c)
+skipped_el(const struct report_ctx *c, size_t i)
 {
-	const struct rc_plan *p = c->plan;
-	json_t *arr = json_array();
-	size_t i;
+	const struct rc_skip *k = &c->plan->skipped[i];
 
-	for (i = 0; i < p->nchanges; i++) {
-		const struct rc_change *ch = &p->changes[i];
-		struct buf why = { 0 };
-		json_t *o;
-
-		change_reason(&why, c, ch);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-		    "action", action_name(ch->action),
-		    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
-		    "user", intern_str(c->keys, ch->user), "reason", why.data);
-		json_array_append_new(arr, o);
-		buf_free(&why);
-	}
-	return arr;
+	return row(c, k->app, k->user, skip_reason(k->reason));
 }
 
 static json_t *
-json_unfulfilled(const struct report_ctx *c)
+kept_el(const struct report_ctx *c, size_t i)
 {
-	const struct rc_plan *p = c->plan;
-	json_t *arr = json_array();
-	size_t a, i;
+	const struct rc_kept *k = &c->plan->kept[i];
+	struct buf why = { 0 };
+	json_t *o;
 
-	for (a = 0; a < p->napps; a++) {
-		const struct rc_app_summary *s = &p->apps[a];
-		json_t *users;
-
-		if (s->unfulfilled == 0)
-			continue;
-		users = json_array();
-		for (i = 0; i < s->unfulfilled; i++)
-			json_array_append_new(users,
-			    json_string(intern_str(c->keys, s->waiting[i])));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:o}",
-		    "app", c->policy->apps[a].name, "sku", c->skus[a],
-		    "count", (json_int_t)s->unfulfilled, "users", users));
-	}
-	return arr;
+	kept_reason(&why, c, k);
+	o = row(c, k->app, k->user, why.data);
+	buf_free(&why);
+	return o;
 }
 
-static json_t *
-json_others(const struct report_ctx *c, bool kept)
+/* The apps that have users waiting, in policy order. */
+static size_t
+waiting_app(const struct report_ctx *c, size_t i)
 {
-	const struct rc_plan *p = c->plan;
-	size_t i, n = kept ? p->nkept : p->nskipped;
-	json_t *arr = json_array();
-
-	for (i = 0; i < n; i++) {
-		struct buf why = { 0 };
-		uint32_t app, user;
-
-		if (kept) {
-			kept_reason(&why, c, &p->kept[i]);
-			app = p->kept[i].app;
-			user = p->kept[i].user;
-		} else {
-			buf_addstr(&why, skip_reason(p->skipped[i].reason));
-			app = p->skipped[i].app;
-			user = p->skipped[i].user;
-		}
-		json_array_append_new(arr, row(c, app, user, why.data));
-		buf_free(&why);
-	}
-	return arr;
-}
-
-static json_t *
-json_summary(const struct report_ctx *c)
-{
-	const struct rc_plan *p = c->plan;
-	json_t *apps = json_array();
 	size_t a;
 
-	for (a = 0; a < p->napps; a++) {
-		const struct rc_app_summary *s = &p->apps[a];
+	for (a = 0; a < c->plan->napps; a++)
+		if (c->plan->apps[a].unfulfilled > 0 && i-- == 0)
+			return a;
+	return c->plan->napps;
+}
 
-		json_array_append_new(apps, json_pack("{s:s, s:s, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		    "app", c->policy->apps[a].name, "sku", c->skus[a],
-		    "capacity", (json_int_t)s->capacity,
-		    "in_use", (json_int_t)s->in_use,
-		    "entitled", (json_int_t)s->entitled,
-		    "holding", (json_int_t)s->holding,
-		    "assign", (json_int_t)s->assign,
-		    "unassign", (json_int_t)s->unassign,
-		    "unfulfilled", (json_int_t)s->unfulfilled,
-		    "skipped", (json_int_t)s->skipped,
-		    "kept", (json_int_t)s->kept));
-	}
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I}}",
-	    "apps", apps, "directory",
+static json_t *
+unfulfilled_el(const struct report_ctx *c, size_t i)
+{
+	size_t a = waiting_app(c, i), u;
+	const struct rc_app_summary *s = &c->plan->apps[a];
+	json_t *users = json_array();
+
+	for (u = 0; u < s->unfulfilled; u++)
+		json_array_append_new(users,
+		    json_string(intern_str(c->keys, s->waiting[u])));
+	return json_pack("{s:s, s:s, s:I, s:o}",
+	    "app", c->policy->apps[a].name, "sku", c->skus[a],
+	    "count", (json_int_t)s->unfulfilled, "users", users);
+}
+
+static json_t *
+summary_el(const struct report_ctx *c, size_t a)
+{
+	const struct rc_app_summary *s = &c->plan->apps[a];
+
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}",
+	    "app", c->policy->apps[a].name, "sku", c->skus[a],
+	    "capacity", (json_int_t)s->capacity,
+	    "in_use", (json_int_t)s->in_use,
+	    "entitled", (json_int_t)s->entitled,
+	    "holding", (json_int_t)s->holding,
+	    "assign", (json_int_t)s->assign,
+	    "unassign", (json_int_t)s->unassign,
+	    "unfulfilled", (json_int_t)s->unfulfilled,
+	    "skipped", (json_int_t)s->skipped,
+	    "kept", (json_int_t)s->kept);
+}
+
+static void
+report_json(FILE *fp, const struct report_ctx *c)
+{
+	const struct rc_plan *p = c->plan;
+	size_t a, nwaiting = 0;
+	json_t *dir, *be;
+
+	for (a = 0; a < p->napps; a++)
+		if (p->apps[a].unfulfilled > 0)
+			nwaiting++;
+	dir = json_pack("{s:I, s:I, s:I, s:I, s:I}",
 	    "users", (json_int_t)c->dir->users,
 	    "users_without_key", (json_int_t)c->dir->users_without_key,
 	    "groups", (json_int_t)c->dir->groups,
 	    "not_users", (json_int_t)c->dir->not_users,
-	    "members_without_key", (json_int_t)c->dir->members_without_key,
-	    "backend", "users", (json_int_t)c->backend_users);
-}
-
-json_t *
-report_plan_json(const struct report_ctx *c)
-{
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}",
-	    "changes", json_changes(c),
-	    "unfulfilled", json_unfulfilled(c),
-	    "skipped", json_others(c, false),
-	    "kept", json_others(c, true),
-	    "summary", json_summary(c));
+	    "members_without_key", (json_int_t)c->dir->members_without_key);
+	be = json_pack("{s:I}", "users", (json_int_t)c->backend_users);
+	fputs("{\n", fp);
+	json_array_lines(fp, "  ", "changes", p->nchanges, change_el, c, false);
+	json_array_lines(fp, "  ", "unfulfilled", nwaiting, unfulfilled_el, c,
+	    false);
+	json_array_lines(fp, "  ", "skipped", p->nskipped, skipped_el, c,
+	    false);
+	json_array_lines(fp, "  ", "kept", p->nkept, kept_el, c, false);
+	fputs("  \"summary\": {\n", fp);
+	json_array_lines(fp, "    ", "apps", p->napps, summary_el, c, false);
+	fputs("    \"directory\": ", fp);
+	json_dumpf(dir, fp, JSON_PRESERVE_ORDER);
+	fputs(",\n    \"backend\": ", fp);
+	json_dumpf(be, fp, JSON_PRESERVE_ORDER);
+	fputs("\n  }\n}\n", fp);
+	json_decref(dir);
+	json_decref(be);
 }
 
 /* RFC 4180: quote fields holding a comma, quote or line break. */
@@ -361,8 +388,6 @@ report_text(FILE *fp, const struct report_ctx *c)
 int
 report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 {
-	json_t *j;
-
 	switch (f) {
 	case REPORT_TEXT:
 		report_text(fp, c);
@@ -371,10 +396,7 @@ report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 		report_csv(fp, c);
 		break;
 	case REPORT_JSON:
-		j = report_plan_json(c);
-		json_dumpf(j, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', fp);
-		json_decref(j);
+		report_json(fp, c);
 		break;
 	}
 	fflush(fp);

@@ -4,8 +4,6 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "directory.h"
 #include "policy.h"
 #include "reconcile.h"
@@ -24,7 +22,6 @@ struct report_ctx {
 
 /* "text", "json" or "csv"; returns -1 for anything else. */
 int report_parse_format(const char *s, enum report_format *f);
-json_t *report_plan_json(const struct report_ctx *c);
 /* Returns 0, or -1 when writing failed. */
 int report_plan(FILE *fp, enum report_format f, const struct report_ctx *c);
 
