@@ -3,6 +3,7 @@
  * reconciler only hands over enums.  Output depends on nothing but the
  * plan, so two runs on the same state print the same bytes.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -115,9 +116,12 @@ json_array_lines(FILE *fp, const char *indent, const char *name, size_t n,
 	fprintf(fp, "%s\"%s\": [", indent, name);
 	for (i = 0; i < n; i++) {
 		json_t *el = fn(c, i);
+		/* json_dumps then one write: json_dumpf writes token by token */
+		char *text = json_dumps(el, JSON_PRESERVE_ORDER);
 
-		fprintf(fp, "%s\n%s  ", i == 0 ? "" : ",", indent);
-		json_dumpf(el, fp, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		fprintf(fp, "%s\n%s  %s", i == 0 ? "" : ",", indent,
+		    text != NULL ? text : "null");
+		free(text);
 		json_decref(el);
 	}
 	fprintf(fp, "%s%s]%s\n", n > 0 ? "\n" : "", n > 0 ? indent : "",
