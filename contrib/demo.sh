@@ -56,7 +56,7 @@ printf 'bind-secret-42\n' >"$T/ldap.secret"
 printf 'test-secret-value\n' >"$T/graph.secret"
 chmod 600 "$T/ldap.secret" "$T/graph.secret"
 cp "$top/conf/policy.yaml" "$T/policy.yaml"
-cat >"$T/licsync.conf" <<EOF
+cat >"$T/licsync.conf" <<CONF
 ldap:
   uri: $SLAPD_URI
   bind_dn: cn=licsync,ou=services,dc=example,dc=com
@@ -70,3 +70,19 @@ backend:
   token_url: http://127.0.0.1:$port/{tenant_id}/oauth2/v2.0/token
 database: licsync.db
 policy: policy.yaml
+CONF
+
+echo "== the sample policy (conf/policy.yaml)"
+grep -v '^ *#' "$T/policy.yaml" | grep -v '^$'
+echo
+echo "== licsync -c licsync.conf check"
+"$LICSYNC" -c "$T/licsync.conf" check || exit $?
+echo
+echo "== licsync -c licsync.conf plan"
+"$LICSYNC" -c "$T/licsync.conf" plan
+rc=$?
+echo
+echo "== the run as recorded in the audit database"
+sqlite3 -header -column "$T/licsync.db" \
+	"SELECT id, command, outcome, assigns, unassigns, unfulfilled, skipped FROM runs"
+exit $rc
