@@ -45,10 +45,24 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
 
-# Count every TAP result of both suites.
+# The release tarball must build and pass its own tests.
 passed=0
 failed=0
 skipped=0
+if [ -f "$top/build/werror/Makefile" ]; then
+	echo "== make distcheck"
+	if make -C "$top/build/werror" distcheck >"$top/build/distcheck.out" 2>&1; then
+		echo "  PASS: make distcheck"
+		passed=1
+	else
+		tail -n 40 "$top/build/distcheck.out"
+		echo "  FAIL: make distcheck"
+		failed=1
+		status=1
+	fi
+fi
+
+# Count every TAP result of both suites.
 for trs in $(find "$top/build/werror" "$top/build/sanitize" -name '*.trs' 2>/dev/null); do
 	p=$(grep -c '^:test-result: PASS' "$trs")
 	f=$(grep -c -E '^:test-result: (FAIL|ERROR|XPASS)' "$trs")

@@ -68,6 +68,23 @@ print_err(const struct err *e)
 	log_error("%s", e->msg);
 }
 
+/* A secret file must be readable and private; its content is dropped. */
+static int
+check_secret(const char *path, struct err *e)
+{
+	char *secret = NULL;
+	int r;
+
+	if (path == NULL)
+		return EXIT_OK;
+	r = read_secret_file(path, &secret, e);
+	if (secret != NULL) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return r;
+}
+
 int
 run_check(const char *config_path, bool dump)
 {
@@ -79,6 +96,9 @@ run_check(const char *config_path, bool dump)
 	if ((r = config_load(config_path, &cfg, &e)) != EXIT_OK)
 		goto out;
 	if ((r = policy_load(cfg->policy, &pol, &e)) != EXIT_OK)
+		goto out;
+	if ((r = check_secret(cfg->ldap.bind_password_file, &e)) != EXIT_OK ||
+	    (r = check_secret(cfg->backend.client_secret_file, &e)) != EXIT_OK)
 		goto out;
 	if (dump) {
 		config_dump(cfg, stdout);
@@ -147,8 +167,8 @@ resolve_skus(struct plan_run *pr, struct err *e)
 
 		for (s = 0; s < pr->nskus; s++)
 			if (ap->sku != NULL ? strcmp(pr->skus[s].id,
-			    ap->sku) == 0 : strcmp(pr->skus[s].part_number,
-			    ap->sku_part_number) == 0)
+			    ap->sku) == 0 : str_ieq(pr->skus[s].part_number,
+			    ap->sku_part_number))
 				break;
 		if (s == pr->nskus) {
 			err_set(e, "app '%s': %s %s is not among the tenant's "

@@ -55,6 +55,10 @@ contains "unknown config key: FILE:LINE:COL and suggestion" "$ERR" \
 cp "$T/conf.good" "$T/licsync.conf"
 
 chmod 644 "$T/ldap.secret"
+run_licsync check
+is "check: group-readable bind password file: exit 2" "$RC" 2
+contains "check: says which file and why" "$ERR" \
+	"$T/ldap.secret: secret file is accessible by group or others (mode 0644); chmod 600 it"
 run_licsync plan
 is "group-readable bind password file: exit 2" "$RC" 2
 contains "group-readable bind password file: named" "$ERR" "ldap.secret"

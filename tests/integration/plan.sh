@@ -152,4 +152,25 @@ contains "every run recorded with its outcome" "$runs" "|ok|"
 row=$(sqlite3 "$T/licsync.db" "SELECT assigns, unassigns, unfulfilled, length(config_sha256), length(policy_sha256), exit_code, ended >= started FROM runs ORDER BY id DESC LIMIT 1")
 is "last run: counts, hashes, exit code" "$row" "3|1|1|64|64|0|1"
 
+# ---- sku_part_number is looked up among the subscribed SKUs ----
+cat >"$T/policy.yaml" <<EOF_POLICY
+apps:
+  acme-crm:
+    sku_part_number: crm
+    groups:
+      - cn=engineering,$G
+EOF_POLICY
+run_licsync plan --format csv
+is "sku_part_number: plan exits 0" "$RC" 0
+contains "sku_part_number: resolved to the SKU id (case-insensitively)" "$OUT" \
+	"assign,acme-crm,$SKU_CRM,dave@example.com,"
+
+# ---- unset uri and base_dn come from ldap.conf, through libldap ----
+sed -e '/^  uri:/d' -e '/^  base_dn:/d' "$T/licsync.conf" >"$T/noldap.conf"
+printf 'URI %s\nBASE dc=example,dc=com\n' "$SLAPD_URI" >"$T/ldap.conf"
+env -u LDAPNOINIT LDAPCONF="$T/ldap.conf" HOME="$T" LDAPRC=none \
+	"$LICSYNC" -c "$T/noldap.conf" plan --format csv >"$T/out" 2>"$T/err"
+is "ldap.conf: URI and BASE used when the config has none" "$?" 0
+check "ldap.conf: the plan is the same" grep -q "dave@example.com" "$T/out"
+
 tap_done
