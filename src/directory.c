@@ -21,6 +21,7 @@
 #include "log.h"
 
 #define NO_KEY UINT32_MAX
+#define AMBIGUOUS (UINT32_MAX - 1)  /* a uid that several users have */
 
 struct flavour {
 	const char *name;
@@ -39,22 +40,34 @@ static const struct flavour flavour_rfc = {
 	"rfc4519", rfc_dn_attrs, "memberUid", rfc_group_classes,
 };
 
-struct group {
-	bool loaded;
-	bool exists;            /* an entry that is a group */
-	uint32_t *users;        /* key ids */
+/* What a member DN (or policy group) turned out to be. */
+enum node_kind {
+	NODE_UNRESOLVED,        /* not read yet */
+	NODE_GROUP,
+	NODE_USER,              /* a user spelled unlike its entry's DN */
+	NODE_OTHER,             /* an entry that is neither */
+	NODE_MISSING,           /* no such entry */
+};
+
+/* A DN that is not a known user's: read once, when first reached. */
+struct node {
+	enum node_kind kind;
+	uint32_t key;           /* NODE_USER: its key id, or NO_KEY */
+	uint32_t *users;        /* NODE_GROUP: key ids of user members */
 	size_t nusers;
-	uint32_t *subs;         /* group ids */
+	uint32_t *subs;         /* NODE_GROUP: node ids of other members */
 	size_t nsubs;
 	uint32_t stamp;         /* expansion that last visited it */
 };
+
+/* Base searches in flight at once while resolving nodes. */
+#define RESOLVE_WINDOW 64
 
 struct directory {
 	LDAP *ld;
 	const struct config_ldap *cfg;
 	const struct flavour *fl;
 	char *base;             /* as given */
-	char *nbase;            /* normalised */
 	struct timeval tv;
 	/* users */
 	struct intern *dns;     /* normalised user DN -> dn id */
@@ -65,11 +78,9 @@ struct directory {
 	size_t uid_cap;
 	/* groups */
 	struct intern *gdns;
-	struct group *groups;
+	struct node *nodes;     /* by id in gdns */
 	size_t gcap;
-	uint32_t cur_group;     /* group being read by group_entry */
 	struct intern *keys;    /* user keys, during directory_read */
-	int last_rc;            /* result code of the last search */
 	struct dir_stats *st;
 };
 
@@ -101,25 +112,43 @@ set_opt(struct directory *d, int opt, const void *val, const char *name,
 	return EXIT_OK;
 }
 
+/*
+ * TLS options go on the handle and take effect in a new TLS context.  A
+ * new context starts empty, so the CA that libldap read from ldap.conf
+ * (TLS_CACERT, TLS_CACERTDIR) is copied over when ca_file is not set.
+ * Certificate checking is demand unless tls_reqcert says never, whatever
+ * ldap.conf says.
+ */
 static int
 setup_tls(struct directory *d, struct err *e)
 {
+	static const struct { int opt; const char *name; } ca_opts[] = {
+		{ LDAP_OPT_X_TLS_CACERTFILE, "LDAP_OPT_X_TLS_CACERTFILE" },
+		{ LDAP_OPT_X_TLS_CACERTDIR, "LDAP_OPT_X_TLS_CACERTDIR" },
+	};
 	const struct config_ldap *c = d->cfg;
 	int reqcert = c->tls_reqcert == TLS_REQCERT_NEVER ?
 	    LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND;
-	int zero = 0, r;
+	int zero = 0, r = EXIT_OK;
+	size_t i;
 
-	if (c->ca_file != NULL) {
+	if (c->ca_file != NULL)
 		r = set_opt(d, LDAP_OPT_X_TLS_CACERTFILE, c->ca_file,
 		    "LDAP_OPT_X_TLS_CACERTFILE", e);
-		if (r != EXIT_OK)
-			return r;
+	for (i = 0; c->ca_file == NULL && r == EXIT_OK && i < 2; i++) {
+		char *v = NULL;
+
+		ldap_get_option(NULL, ca_opts[i].opt, &v);
+		if (v != NULL)
+			r = set_opt(d, ca_opts[i].opt, v, ca_opts[i].name, e);
+		ldap_memfree(v);
 	}
+	if (r != EXIT_OK)
+		return r;
 	r = set_opt(d, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert,
 	    "LDAP_OPT_X_TLS_REQUIRE_CERT", e);
 	if (r != EXIT_OK)
 		return r;
-	/* Options apply to a new TLS context only. */
 	return set_opt(d, LDAP_OPT_X_TLS_NEWCTX, &zero,
 	    "LDAP_OPT_X_TLS_NEWCTX", e);
 }
@@ -152,6 +181,22 @@ uri_is_ldapi(const char *uri)
 	return uri != NULL && strncasecmp(uri, "ldapi://", 8) == 0;
 }
 
+/* True when a URI of the list is plain ldap:// (or, unset, ldap.conf's). */
+static bool
+cleartext_uri(const char *uris)
+{
+	const char *p;
+
+	if (uris == NULL)
+		return false;
+	for (p = uris; p != NULL && *p != '\0'; p = strchr(p, ' ')) {
+		p += strspn(p, " ");
+		if (strncasecmp(p, "ldap://", 7) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int
 do_bind(struct directory *d, struct err *e)
 {
@@ -161,6 +206,10 @@ do_bind(struct directory *d, struct err *e)
 	int rc, r;
 
 	if (c->bind_dn != NULL) {
+		if (!c->starttls && cleartext_uri(c->uri))
+			log_warning("the bind password goes to %s without "
+			    "TLS; use ldaps://, ldapi:// or starttls: true",
+			    c->uri);
 		r = read_secret_file(c->bind_password_file, &pw, e);
 		if (r != EXIT_OK)
 			return r;
@@ -191,7 +240,7 @@ do_bind(struct directory *d, struct err *e)
 static int
 find_base(struct directory *d, struct err *e)
 {
-	char *base = NULL;
+	char *base = NULL, *nbase;
 
 	if (d->cfg->base_dn != NULL) {
 		d->base = xstrdup(d->cfg->base_dn);
@@ -206,11 +255,12 @@ find_base(struct directory *d, struct err *e)
 		d->base = xstrdup(base);
 		ldap_memfree(base);
 	}
-	d->nbase = dn_normalize(d->base);
-	if (d->nbase == NULL) {
+	nbase = dn_normalize(d->base);
+	if (nbase == NULL) {
 		err_set(e, "invalid base DN '%s'", d->base);
 		return EXIT_CONFIG;
 	}
+	free(nbase);
 	return EXIT_OK;
 }
 
@@ -265,18 +315,17 @@ directory_close(struct directory *d)
 	if (d->ld != NULL)
 		ldap_unbind_ext_s(d->ld, NULL, NULL);
 	free(d->base);
-	free(d->nbase);
 	intern_free(d->dns);
 	free(d->dn_key);
 	intern_free(d->uids);
 	free(d->uid_key);
 	if (d->gdns != NULL)
 		for (i = 0; i < intern_count(d->gdns); i++) {
-			free(d->groups[i].users);
-			free(d->groups[i].subs);
+			free(d->nodes[i].users);
+			free(d->nodes[i].subs);
 		}
 	intern_free(d->gdns);
-	free(d->groups);
+	free(d->nodes);
 	free(d);
 }
 
@@ -287,8 +336,11 @@ dir_members_free(struct dir_members *m, size_t n)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(m[i].ids);
+		m[i].ids = NULL;
+		m[i].n = 0;
+	}
 }
 
 /* ---- searching ---- */
@@ -313,7 +365,6 @@ check_result(struct directory *d, LDAPMessage *res, const char *what,
 		set_ldap_err(d, e, rc, what);
 		goto out;
 	}
-	d->last_rc = err;
 	if (err != LDAP_SUCCESS) {
 		if (errmsg != NULL && *errmsg != '\0')
 			err_set(e, "%s: %s (%s)", what, ldap_err2string(err),
@@ -367,7 +418,6 @@ search(struct directory *d, const char *base, int scope, const char *filter,
 	int rc, msgid, r = EXIT_DIRECTORY;
 	bool more = true;
 
-	d->last_rc = LDAP_OTHER;
 	snprintf(what, sizeof(what), "LDAP search of '%s' %s", base, filter);
 	while (more) {
 		more = false;
@@ -470,6 +520,23 @@ map_set(uint32_t **arr, size_t *cap, uint32_t idx, uint32_t val)
 	(*arr)[idx] = val;
 }
 
+static void
+map_uid(struct directory *d, const char *uid, uint32_t kid)
+{
+	uint32_t id;
+
+	if (intern_find(d->uids, uid, &id)) {
+		/* memberUid must not pick one of several users at random */
+		if (d->uid_key[id] != kid && d->uid_key[id] != AMBIGUOUS) {
+			log_warning("uid '%s' belongs to more than one user; "
+			    "memberUid values naming it are skipped", uid);
+			d->uid_key[id] = AMBIGUOUS;
+		}
+		return;
+	}
+	map_set(&d->uid_key, &d->uid_cap, intern_add(d->uids, uid), kid);
+}
+
 static int
 user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 {
@@ -481,9 +548,13 @@ user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 		return EXIT_DIRECTORY;
 	}
 	ndn = dn_normalize(dn);
+	if (ndn == NULL) {
+		err_set(e, "the directory returned a user entry with an "
+		    "invalid DN '%s'", dn);
+		ldap_memfree(dn);
+		return EXIT_DIRECTORY;
+	}
 	ldap_memfree(dn);
-	if (ndn == NULL)
-		return EXIT_OK;
 	d->st->users++;
 	key = first_value(d, entry, d->cfg->user_key);
 	if (key != NULL)
@@ -493,11 +564,9 @@ user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 	dnid = intern_add(d->dns, ndn);
 	map_set(&d->dn_key, &d->dn_cap, dnid, kid);
 	uid = first_value(d, entry, "uid");
-	if (uid != NULL) {
-		map_set(&d->uid_key, &d->uid_cap, intern_add(d->uids, uid),
-		    kid);
-		free(uid);
-	}
+	if (uid != NULL)
+		map_uid(d, uid, kid);
+	free(uid);
 	free(key);
 	free(ndn);
 	return EXIT_OK;
@@ -517,16 +586,15 @@ read_users(struct directory *d, struct err *e)
 /* ---- groups ---- */
 
 static uint32_t
-group_id(struct directory *d, const char *ndn)
+node_id(struct directory *d, const char *ndn)
 {
 	uint32_t id = intern_add(d->gdns, ndn);
 
 	if (id >= d->gcap) {
 		size_t n = d->gcap ? d->gcap * 2 : 64;
 
-		d->groups = xreallocarray(d->groups, n, sizeof(*d->groups));
-		memset(d->groups + d->gcap, 0,
-		    (n - d->gcap) * sizeof(*d->groups));
+		d->nodes = xreallocarray(d->nodes, n, sizeof(*d->nodes));
+		memset(d->nodes + d->gcap, 0, (n - d->gcap) * sizeof(*d->nodes));
 		d->gcap = n;
 	}
 	return id;
@@ -558,8 +626,9 @@ is_group_entry(struct directory *d, LDAPMessage *entry)
 	return yes;
 }
 
+/* A member DN of group G: a known user, or a node read later. */
 static void
-add_dn_member(struct directory *d, struct group *g, const char *value)
+add_dn_member(struct directory *d, uint32_t g, const char *value)
 {
 	char *raw = dn_strip_uid(value), *ndn = dn_normalize(raw);
 	uint32_t id;
@@ -567,89 +636,225 @@ add_dn_member(struct directory *d, struct group *g, const char *value)
 	free(raw);
 	if (ndn == NULL) {
 		d->st->not_users++;
-		return;
-	}
-	if (!dn_is_under(ndn, d->nbase)) {
-		/* Outside base_dn: neither a user nor a group we follow. */
-		d->st->not_users++;
 	} else if (intern_find(d->dns, ndn, &id)) {
 		if (d->dn_key[id] == NO_KEY)
 			d->st->members_without_key++;
 		else
-			push_u32(&g->users, &g->nusers, d->dn_key[id]);
+			push_u32(&d->nodes[g].users, &d->nodes[g].nusers,
+			    d->dn_key[id]);
 	} else {
-		/* Not a user: maybe a nested group, read when visited. */
-		id = group_id(d, ndn);
-		g = &d->groups[d->cur_group];   /* group_id may move groups */
-		push_u32(&g->subs, &g->nsubs, id);
+		/* A nested group, a user spelled another way (attribute
+		 * alias, OID, non-ASCII case), or no user: read it. */
+		id = node_id(d, ndn);
+		push_u32(&d->nodes[g].subs, &d->nodes[g].nsubs, id);
 	}
 	free(ndn);
 }
 
-static int
-group_entry(struct directory *d, LDAPMessage *entry, struct err *e)
+static void
+add_uid_member(struct directory *d, uint32_t g, const char *uid)
 {
-	struct group *g = &d->groups[d->cur_group];
-	struct berval **vals;
-	size_t a, i;
 	uint32_t id;
 
-	(void)e;
-	if (!is_group_entry(d, entry))
-		return EXIT_OK;
-	g->exists = true;
+	if (!intern_find(d->uids, uid, &id) || d->uid_key[id] == AMBIGUOUS)
+		d->st->not_users++;
+	else if (d->uid_key[id] == NO_KEY)
+		d->st->members_without_key++;
+	else
+		push_u32(&d->nodes[g].users, &d->nodes[g].nusers,
+		    d->uid_key[id]);
+}
+
+static void
+read_group_members(struct directory *d, uint32_t g, LDAPMessage *entry)
+{
+	struct berval **vals;
+	size_t a, i;
+
 	for (a = 0; d->fl->dn_member_attrs[a] != NULL; a++) {
 		vals = ldap_get_values_len(d->ld, entry,
 		    d->fl->dn_member_attrs[a]);
 		for (i = 0; vals != NULL && vals[i] != NULL; i++) {
 			char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
 
-			add_dn_member(d, &d->groups[d->cur_group], v);
+			add_dn_member(d, g, v);
 			free(v);
 		}
 		ldap_value_free_len(vals);
 	}
 	vals = ldap_get_values_len(d->ld, entry, d->fl->uid_member_attr);
-	g = &d->groups[d->cur_group];
 	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
 		char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
 
-		if (!intern_find(d->uids, v, &id))
-			d->st->not_users++;
-		else if (d->uid_key[id] == NO_KEY)
-			d->st->members_without_key++;
-		else
-			push_u32(&g->users, &g->nusers, d->uid_key[id]);
+		add_uid_member(d, g, v);
 		free(v);
 	}
 	ldap_value_free_len(vals);
+}
+
+/* The entry read for node ID: a user under another spelling, a group, or
+ * something else.  The server's own DN decides the first. */
+static void
+node_entry(struct directory *d, uint32_t id, LDAPMessage *entry)
+{
+	char *dn = ldap_get_dn(d->ld, entry), *ndn;
+	uint32_t u;
+
+	ndn = dn != NULL ? dn_normalize(dn) : NULL;
+	ldap_memfree(dn);
+	if (ndn != NULL && intern_find(d->dns, ndn, &u)) {
+		d->nodes[id].kind = NODE_USER;
+		d->nodes[id].key = d->dn_key[u];
+		if (d->dn_key[u] == NO_KEY)
+			d->st->members_without_key++;
+	} else if (is_group_entry(d, entry)) {
+		d->nodes[id].kind = NODE_GROUP;
+		d->st->groups++;
+		read_group_members(d, id, entry);
+	} else {
+		d->nodes[id].kind = NODE_OTHER;
+		d->st->not_users++;
+	}
+	free(ndn);
+}
+
+/* The messages of one finished base search for node ID. */
+static int
+node_result(struct directory *d, uint32_t id, LDAPMessage *chain,
+    struct err *e)
+{
+	const char *what = intern_str(d->gdns, id);
+	LDAPMessage *m;
+	char *errmsg = NULL;
+	int err = LDAP_OTHER, rc;
+
+	for (m = ldap_first_message(d->ld, chain); m != NULL;
+	    m = ldap_next_message(d->ld, m)) {
+		switch (ldap_msgtype(m)) {
+		case LDAP_RES_SEARCH_ENTRY:
+			node_entry(d, id, m);
+			break;
+		case LDAP_RES_SEARCH_REFERENCE:
+			err_set(e, "LDAP read of '%s': the server returned a "
+			    "referral; refusing a partial result", what);
+			return EXIT_DIRECTORY;
+		case LDAP_RES_SEARCH_RESULT:
+			rc = ldap_parse_result(d->ld, m, &err, NULL, &errmsg,
+			    NULL, NULL, 0);
+			if (rc != LDAP_SUCCESS)
+				err = rc;
+			break;
+		}
+	}
+	if (err == LDAP_NO_SUCH_OBJECT) {
+		d->nodes[id].kind = NODE_MISSING;
+		d->st->not_users++;
+		err = LDAP_SUCCESS;
+	}
+	if (err != LDAP_SUCCESS) {
+		err_set(e, "LDAP read of '%s': %s%s%s%s", what,
+		    ldap_err2string(err), errmsg != NULL && *errmsg ? " (" : "",
+		    errmsg != NULL ? errmsg : "",
+		    errmsg != NULL && *errmsg ? ")" : "");
+		ldap_memfree(errmsg);
+		return EXIT_DIRECTORY;
+	}
+	ldap_memfree(errmsg);
+	if (d->nodes[id].kind == NODE_UNRESOLVED) {
+		d->nodes[id].kind = NODE_OTHER;
+		d->st->not_users++;
+	}
 	return EXIT_OK;
 }
 
-/* Read group ID with a base search.  A missing entry is not an error here:
- * the caller decides (a policy group must exist; a member need not). */
 static int
-load_group(struct directory *d, uint32_t id, struct err *e)
+send_read(struct directory *d, uint32_t id, int *msgid, struct err *e)
 {
 	const char *attrs[] = { "objectClass", "member", "uniqueMember",
 		"memberUid", NULL };
-	char *ndn = xstrdup(intern_str(d->gdns, id));
-	struct err sub;
-	int r;
+	const char *ndn = intern_str(d->gdns, id);
+	struct timeval tv = d->tv;
+	int rc;
 
-	d->groups[id].loaded = true;
-	d->cur_group = id;
-	r = search(d, ndn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, false,
-	    group_entry, &sub);
-	if (r != EXIT_OK && d->last_rc != LDAP_NO_SUCH_OBJECT) {
-		*e = sub;
-		free(ndn);
-		return r;
+	rc = ldap_search_ext(d->ld, ndn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (char **)(uintptr_t)attrs, 0, NULL, NULL, &tv, LDAP_NO_LIMIT,
+	    msgid);
+	if (rc != LDAP_SUCCESS) {
+		char what[600];
+
+		snprintf(what, sizeof(what), "LDAP read of '%s'", ndn);
+		set_ldap_err(d, e, rc, what);
+		return EXIT_DIRECTORY;
 	}
-	if (d->groups[id].exists)
-		d->st->groups++;
-	free(ndn);
 	return EXIT_OK;
+}
+
+static int
+wait_read(struct directory *d, int msgid, uint32_t id, struct err *e)
+{
+	struct timeval tv = d->tv;
+	LDAPMessage *res = NULL;
+	int rc, r;
+
+	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc == 0) {
+		err_set(e, "LDAP read of '%s': timed out after %d s",
+		    intern_str(d->gdns, id), d->cfg->timeout);
+		return EXIT_DIRECTORY;
+	}
+	if (rc < 0) {
+		char what[600];
+
+		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
+		snprintf(what, sizeof(what), "LDAP read of '%s'",
+		    intern_str(d->gdns, id));
+		set_ldap_err(d, e, rc, what);
+		return EXIT_DIRECTORY;
+	}
+	r = node_result(d, id, res, e);
+	ldap_msgfree(res);
+	return r;
+}
+
+/*
+ * Read the unresolved nodes among IDS with base searches, up to
+ * RESOLVE_WINDOW of them in flight at once: a group with thousands of
+ * members that are not plain users costs round trips in parallel, not in
+ * series.
+ */
+static int
+resolve(struct directory *d, const uint32_t *ids, size_t n, struct err *e)
+{
+	int msgids[RESOLVE_WINDOW];
+	uint32_t which[RESOLVE_WINDOW];
+	size_t next = 0, head = 0, inflight = 0, i;
+	int r = EXIT_OK;
+
+	while (next < n || inflight > 0) {
+		while (next < n && inflight < RESOLVE_WINDOW) {
+			uint32_t id = ids[next++];
+			size_t slot = (head + inflight) % RESOLVE_WINDOW;
+
+			if (d->nodes[id].kind != NODE_UNRESOLVED)
+				continue;
+			if ((r = send_read(d, id, &msgids[slot], e)) != EXIT_OK)
+				goto out;
+			which[slot] = id;
+			inflight++;
+		}
+		if (inflight == 0)
+			break;
+		r = wait_read(d, msgids[head], which[head], e);
+		head = (head + 1) % RESOLVE_WINDOW;
+		inflight--;
+		if (r != EXIT_OK)
+			goto out;
+	}
+out:
+	for (i = 0; i < inflight; i++)
+		ldap_abandon_ext(d->ld, msgids[(head + i) % RESOLVE_WINDOW],
+		    NULL, NULL);
+	return r;
 }
 
 static int
@@ -660,48 +865,69 @@ u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* All users reachable from group ROOT, depth first, each group once. */
+static void
+sort_unique(struct dir_members *out)
+{
+	size_t i, j;
+
+	if (out->n == 0)
+		return;
+	qsort(out->ids, out->n, sizeof(*out->ids), u32_cmp);
+	for (i = 1, j = 1; i < out->n; i++)
+		if (out->ids[i] != out->ids[j - 1])
+			out->ids[j++] = out->ids[i];
+	out->n = j;
+}
+
+/*
+ * All users reachable from node ROOT, breadth first: each level's unread
+ * nodes are read together, then followed.  A node is visited once per
+ * expansion, so cycles end.
+ */
 static int
 expand(struct directory *d, uint32_t root, uint32_t stamp,
     struct dir_members *out, struct err *e)
 {
-	uint32_t *stack = NULL;
-	size_t nstack = 0, i, j;
+	uint32_t *level = NULL, *next = NULL, *tmp;
+	size_t nlevel = 0, nnext = 0, i, k;
 	int r = EXIT_OK;
 
-	push_u32(&stack, &nstack, root);
-	d->groups[root].stamp = stamp;
-	while (nstack > 0) {
-		uint32_t g = stack[--nstack];
-
-		if (!d->groups[g].loaded &&
-		    (r = load_group(d, g, e)) != EXIT_OK)
+	push_u32(&level, &nlevel, root);
+	d->nodes[root].stamp = stamp;
+	while (nlevel > 0) {
+		if ((r = resolve(d, level, nlevel, e)) != EXIT_OK)
 			goto out;
-		if (!d->groups[g].exists) {
-			if (g != root)
-				d->st->not_users++;
-			continue;
-		}
-		for (i = 0; i < d->groups[g].nusers; i++)
-			push_u32(&out->ids, &out->n, d->groups[g].users[i]);
-		for (i = 0; i < d->groups[g].nsubs; i++) {
-			uint32_t s = d->groups[g].subs[i];
+		nnext = 0;
+		for (i = 0; i < nlevel; i++) {
+			const struct node *g = &d->nodes[level[i]];
 
-			if (d->groups[s].stamp == stamp)
+			if (g->kind == NODE_USER && g->key != NO_KEY)
+				push_u32(&out->ids, &out->n, g->key);
+			if (g->kind != NODE_GROUP)
 				continue;
-			d->groups[s].stamp = stamp;
-			push_u32(&stack, &nstack, s);
+			for (k = 0; k < g->nusers; k++)
+				push_u32(&out->ids, &out->n, g->users[k]);
+			for (k = 0; k < g->nsubs; k++) {
+				uint32_t s = g->subs[k];
+
+				if (d->nodes[s].stamp == stamp)
+					continue;
+				d->nodes[s].stamp = stamp;
+				push_u32(&next, &nnext, s);
+			}
 		}
+		tmp = level;
+		level = next;
+		next = tmp;
+		nlevel = nnext;
+		/* push_u32 sizes by count: start the spare array afresh */
+		free(next);
+		next = NULL;
 	}
-	if (out->n > 0) {
-		qsort(out->ids, out->n, sizeof(*out->ids), u32_cmp);
-		for (i = 1, j = 1; i < out->n; i++)
-			if (out->ids[i] != out->ids[j - 1])
-				out->ids[j++] = out->ids[i];
-		out->n = j;
-	}
+	sort_unique(out);
 out:
-	free(stack);
+	free(level);
+	free(next);
 	return r;
 }
 
@@ -732,13 +958,19 @@ directory_read(struct directory *d, struct intern *keys,
 			r = EXIT_CONFIG;
 			goto out;
 		}
-		id = group_id(d, ndn);
+		id = node_id(d, ndn);
 		free(ndn);
 		if ((r = expand(d, id, (uint32_t)i + 1, &out[i], e)) != EXIT_OK)
 			goto out;
-		if (!d->groups[id].exists) {
+		if (d->nodes[id].kind == NODE_MISSING) {
 			err_set(e, "policy group '%s' does not exist in the "
-			    "directory (or is not a group)", groups[i]);
+			    "directory", groups[i]);
+			r = EXIT_DIRECTORY;
+			goto out;
+		}
+		if (d->nodes[id].kind != NODE_GROUP) {
+			err_set(e, "policy group '%s' is not a group",
+			    groups[i]);
 			r = EXIT_DIRECTORY;
 			goto out;
 		}

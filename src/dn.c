@@ -93,23 +93,3 @@ dn_strip_uid(const char *value)
 	}
 	return xstrdup(value);
 }
-
-int
-dn_is_under(const char *ndn, const char *nbase)
-{
-	size_t n = strlen(ndn), b = strlen(nbase);
-	size_t i, slashes = 0;
-
-	if (b == 0)
-		return 1;
-	if (n < b || strcmp(ndn + n - b, nbase) != 0)
-		return 0;
-	if (n == b)
-		return 1;
-	if (ndn[n - b - 1] != ',')
-		return 0;
-	/* An escaped comma ("\,") is part of a value, not a separator. */
-	for (i = n - b - 1; i > 0 && ndn[i - 1] == '\\'; i--)
-		slashes++;
-	return slashes % 2 == 0;
-}

@@ -15,7 +15,4 @@ char *dn_normalize(const char *dn);
  * NameAndOptionalUID); returns a malloc'd copy. */
 char *dn_strip_uid(const char *value);
 
-/* True when normalised DN lies at or below normalised BASE. */
-int dn_is_under(const char *ndn, const char *nbase);
-
 #endif

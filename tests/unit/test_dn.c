@@ -106,21 +106,6 @@ test_strip_uid(void **state)
 	free(s);
 }
 
-static void
-test_is_under(void **state)
-{
-	(void)state;
-	assert_true(dn_is_under("cn=a,dc=example,dc=com", "dc=example,dc=com"));
-	assert_true(dn_is_under("dc=example,dc=com", "dc=example,dc=com"));
-	assert_true(dn_is_under("cn=a,dc=com", ""));
-	assert_false(dn_is_under("cn=a,dc=other,dc=com", "dc=example,dc=com"));
-	assert_false(dn_is_under("cn=a,xdc=example,dc=com",
-	    "dc=example,dc=com"));
-	assert_false(dn_is_under("cn=a\\,dc=example,dc=com",
-	    "dc=example,dc=com"));
-	assert_false(dn_is_under("dc=com", "dc=example,dc=com"));
-}
-
 int
 main(void)
 {
@@ -131,7 +116,6 @@ main(void)
 		cmocka_unit_test(test_distinct),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_strip_uid),
-		cmocka_unit_test(test_is_under),
 	};
 
 	return cmocka_run_group_tests_name("dn", tests, NULL, NULL);

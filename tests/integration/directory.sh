@@ -1,0 +1,83 @@
+#!/bin/bash
+# directory.sh - directory shapes that must never shrink a group silently:
+# groups outside base_dn, member values spelled unlike the entry's DN,
+# ambiguous uids, several missing policy groups.
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || tap_skip_all "python3 not available"
+
+G="ou=groups,dc=example,dc=com"
+slapd_up "$top_srcdir/tests/data/directory.ldif" \
+	"$top_srcdir/tests/data/aliases.ldif"
+python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:10 \
+	--user aerger --user twin.one --user twin.two \
+	--hold crm:dave::Error --hold crm:erin:grp-7:Error >"$T/state.json"
+graph_start "$T/state.json"
+write_config
+
+policy() {      # policy GROUP...
+	{
+		printf 'apps:\n  acme-crm:\n    sku: %s\n    remove: all\n' "$SKU_CRM"
+		printf '    groups:\n'
+		for g in "$@"; do printf '      - cn=%s,%s\n' "$g" "$G"; done
+	} >"$T/policy.yaml"
+}
+
+assigns() {     # the users the plan assigns, space-separated
+	grep '^assign,' "$T/out" | cut -d, -f4 | tr '\n' ' '
+}
+
+# Groups live outside a base_dn that holds only the users: nested groups
+# are still followed (base_dn scopes the user search, not group nesting).
+policy sales
+sed -i 's/^  base_dn: .*/  base_dn: ou=people,dc=example,dc=com/' "$T/licsync.conf"
+run_licsync plan --format csv
+is "base_dn = people OU: plan exits 0" "$RC" 0
+is "base_dn = people OU: nested groups outside it are followed" "$(assigns)" \
+	"alice@example.com bob@example.com carol@example.com ceo@example.com "
+write_config
+
+# Attribute aliases, OIDs and non-ASCII case: the entry decides.
+policy aliases
+run_licsync plan --format json
+is "aliases: plan exits 0" "$RC" 0
+printf '%s\n' "$OUT" >"$T/plan.json"
+check "aliases: alice, bob and aerger entitled, nothing skipped" \
+	python3 - "$T/plan.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+got = sorted(c["user"] for c in p["changes"] if c["action"] == "assign")
+assert got == ["aerger@example.com", "alice@example.com",
+               "bob@example.com"], got
+assert p["summary"]["directory"]["not_users"] == 0, p["summary"]
+PY
+
+# A uid two users share names neither of them.
+policy twins
+run_licsync plan --format csv
+is "ambiguous uid: only the unambiguous member" "$(assigns)" "frank@example.com "
+contains "ambiguous uid: warned" "$ERR" "uid 'twin' belongs to more than one user"
+
+# Group assignments in state Error hold no license: entitled users get one.
+policy engineering
+run_licsync plan --format csv
+is "license in state Error: not held, so assigned" "$(assigns)" \
+	"dave@example.com erin@example.com "
+
+# Several missing policy groups: exit 3, never a crash.
+policy support suport supp0rt
+run_licsync plan
+is "second policy group missing: exit 3" "$RC" 3
+contains "second policy group missing: named" "$ERR" "policy group 'cn=suport,$G' does not exist"
+
+# A policy group that is a user, not a group.
+printf 'apps:\n  acme-crm:\n    sku: %s\n    groups:\n      - cn=Alice,ou=people,dc=example,dc=com\n' "$SKU_CRM" >"$T/policy.yaml"
+run_licsync plan
+is "policy group that is a user: exit 3" "$RC" 3
+contains "policy group that is a user: says so" "$ERR" "is not a group"
+
+# Plain ldap:// with a password: warned about.
+policy support
+run_licsync plan
+contains "bind password without TLS: warned" "$ERR" "without TLS"
+
+tap_done
