@@ -60,6 +60,19 @@ describe_error(const struct http_response *r, struct buf *out)
 	json_decref(root);
 }
 
+/* expires_in: a number, or a string holding one (older endpoints). */
+static json_int_t
+expires_in(json_t *v)
+{
+	json_int_t n = 0;
+
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (json_is_string(v))
+		n = strtoll(json_string_value(v), NULL, 10);
+	return n > 0 ? n : 3599;
+}
+
 static int
 fetch_token(struct backend *b, struct err *e)
 {
@@ -96,7 +109,7 @@ fetch_token(struct backend *b, struct err *e)
 	}
 	root = json_loadb(r.body.data, r.body.len, 0, NULL);
 	tok = json_string_value(json_object_get(root, "access_token"));
-	exp = json_integer_value(json_object_get(root, "expires_in"));
+	exp = expires_in(json_object_get(root, "expires_in"));
 	if (tok == NULL) {
 		err_set(e, "token answer without access_token");
 		goto out;
@@ -134,8 +147,10 @@ graph_get(struct backend *b, const char *url, json_t **out, struct err *e)
 			return rv;
 		hdrs[0] = b->token;
 		rv = http_request(b->http, "GET", url, hdrs, NULL, &r, e);
-		if (rv != EXIT_OK)
+		if (rv != EXIT_OK) {
+			http_response_free(&r);
 			return rv;
+		}
 		if (r.status == 401 && tries == 0) {
 			http_response_free(&r);
 			free(b->token);
@@ -268,29 +283,54 @@ lic_push(struct lic_vec *lv, const char *sku, const char *group)
 	lv->n++;
 }
 
-/* Licenses of one user: licenseAssignmentStates tells direct from
- * inherited; without it, assignedLicenses counts as direct. */
+static bool
+in_assigned(json_t *assigned, const char *sku)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(assigned, i, it) {
+		const char *s = json_string_value(json_object_get(it, "skuId"));
+
+		if (s != NULL && str_ieq(s, sku))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Licenses of one user.  assignedLicenses says what the user holds (only
+ * licenses in effect are there); licenseAssignmentStates tells direct from
+ * inherited.  A group assignment in state Error (a CountViolation, say) is
+ * not a license the user has.
+ */
 static void
 user_licenses(json_t *u, struct lic_vec *lv)
 {
+	json_t *assigned = json_object_get(u, "assignedLicenses");
 	json_t *states = json_object_get(u, "licenseAssignmentStates");
 	json_t *it;
 	size_t i;
 
 	lv->n = 0;
-	if (json_is_array(states) && json_array_size(states) > 0) {
-		json_array_foreach(states, i, it) {
-			const char *sku = json_string_value(json_object_get(it,
-			    "skuId"));
-			const char *grp = json_string_value(json_object_get(it,
-			    "assignedByGroup"));
+	json_array_foreach(states, i, it) {
+		const char *sku = json_string_value(json_object_get(it,
+		    "skuId"));
+		const char *grp = json_string_value(json_object_get(it,
+		    "assignedByGroup"));
+		const char *state = json_string_value(json_object_get(it,
+		    "state"));
 
-			if (sku != NULL)
-				lic_push(lv, sku, grp);
-		}
-		return;
+		if (sku == NULL || !in_assigned(assigned, sku))
+			continue;
+		if (state != NULL && strcmp(state, "Active") != 0 &&
+		    strcmp(state, "ActiveWithError") != 0)
+			continue;
+		lic_push(lv, sku, grp);
 	}
-	json_array_foreach(json_object_get(u, "assignedLicenses"), i, it) {
+	if (json_is_array(states) && json_array_size(states) > 0)
+		return;
+	json_array_foreach(assigned, i, it) {
 		const char *sku = json_string_value(json_object_get(it,
 		    "skuId"));
 

@@ -5,11 +5,13 @@ The tenant knows every user of tests/data/directory.ldif that has a mail
 address (userPrincipalName = mail), with usageLocation US, unless told
 otherwise:
 
-  mkstate.py [--sku NAME:GUID:ENABLED[:CONSUMED]] [--hold NAME:USER[:GROUP]]
+  mkstate.py [--sku NAME:GUID:ENABLED[:CONSUMED]]
+             [--hold NAME:USER[:GROUP[:STATE]]]
              [--unknown USER] [--noloc USER] [--user USER] [--bulk PREFIX:N]
 
---hold gives USER the SKU directly, or through GROUP (a group object id);
-give it twice, once with a group, for both.  --user adds a tenant user,
+--hold gives USER the SKU directly, or through GROUP (a group object id;
+empty for direct); give it twice, once with a group, for both.  STATE is
+the assignment's state (Active by default; Error: it failed, CountViolation).  --user adds a tenant user,
 --bulk adds PREFIX0000001@example.com... users.
 """
 import argparse
@@ -57,9 +59,13 @@ for n in names:
 for spec in a.hold:
     parts = spec.split(":")
     u = users[upn(parts[1])]
-    u["licenses"].append({"skuId": by_name[parts[0]],
-                          "group": parts[2] if len(parts) > 2 else None,
-                          "disabledPlans": []})
+    lic = {"skuId": by_name[parts[0]],
+           "group": parts[2] if len(parts) > 2 and parts[2] else None,
+           "disabledPlans": []}
+    if len(parts) > 3:
+        lic["state"] = parts[3]
+        lic["error"] = "None" if parts[3] == "Active" else "CountViolation"
+    u["licenses"].append(lic)
 
 json.dump({"tenant_id": "contoso.onmicrosoft.com",
            "client_id": "11111111-1111-1111-1111-111111111111",
