@@ -526,7 +526,7 @@ plan_run_free(struct plan_run *pr)
 {
 	size_t a;
 
-	if (pr->pol != NULL)
+	if (pr->apps != NULL)
 		for (a = 0; a < pr->pol->napps; a++) {
 			free(pr->apps[a].h);
 			free(pr->apps[a].holders);

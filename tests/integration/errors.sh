@@ -64,6 +64,14 @@ is "group-readable bind password file: exit 2" "$RC" 2
 contains "group-readable bind password file: named" "$ERR" "ldap.secret"
 chmod 600 "$T/ldap.secret"
 
+# ---- database ----
+sed -i 's|^database: .*|database: no/such/dir/licsync.db|' "$T/licsync.conf"
+run_licsync plan
+is "database directory missing: exit 8" "$RC" 8
+contains "database directory missing: named" "$ERR" "no/such/dir/licsync.db: cannot open the database"
+no_plan "database directory missing"
+cp "$T/conf.good" "$T/licsync.conf"
+
 # ---- directory ----
 printf 'wrong-password\n' >"$T/ldap.secret"
 run_licsync plan
