@@ -41,4 +41,15 @@ plan_with "tls_reqcert: never skips the check" 0 "$SLAPD_LDAPS_URI" \
 plan_with "second URI used when the first is down" 0 \
 	"ldap://127.0.0.1:1 $SLAPD_LDAPS_URI" "  ca_file: $SLAPD_CA_FILE"
 
+# without ca_file, ldap.conf's TLS_CACERT is the trust anchor (libldap)
+LDAP_URI=$SLAPD_LDAPS_URI write_config
+printf 'TLS_CACERT %s\n' "$SLAPD_CA_FILE" >"$T/ldap.conf"
+env -u LDAPNOINIT LDAPCONF="$T/ldap.conf" HOME="$T" LDAPRC=none \
+	"$LICSYNC" -c "$T/licsync.conf" plan --format json >"$T/out" 2>"$T/err"
+is "ldap.conf TLS_CACERT trusted when ca_file is unset" "$?" 0
+printf 'TLS_REQCERT never\n' >"$T/ldap.conf"
+env -u LDAPNOINIT LDAPCONF="$T/ldap.conf" HOME="$T" LDAPRC=none \
+	"$LICSYNC" -c "$T/licsync.conf" plan --format json >"$T/out" 2>"$T/err"
+is "ldap.conf TLS_REQCERT never does not turn checking off" "$?" 3
+
 tap_done
