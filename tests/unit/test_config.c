@@ -12,92 +12,45 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "yamltest.h"
 
 /* Four lines: the smallest valid configuration. */
 #define BACKEND "backend:\n  tenant_id: t\n  client_id: c\n" \
 	"  client_secret_file: s\n"
 
-struct ecase {
-	const char *yaml;
-	const char *msg;        /* "FILE" stands for the file's name */
-};
-
-#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *
-tmp_dir(void)
+/* Load PATH for the shared error helpers: nothing may come back. */
+static int
+try_load(const char *path, struct err *e)
 {
-	const char *t = getenv("TMPDIR");
+	struct config *x = (struct config *)&x;
+	int r = config_load(path, &x, e);
 
-	return t != NULL && *t != '\0' ? t : "/tmp";
-}
-
-static char *
-write_tmp(const char *text)
-{
-	char *path = xasprintf("%s/licsync-config-XXXXXX", tmp_dir());
-	size_t n = strlen(text);
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	close(fd);
-	return path;
-}
-
-/* S with every "FILE" replaced by PATH. */
-static char *
-expand(const char *s, const char *path)
-{
-	struct buf b = { 0 };
-	const char *hit;
-
-	buf_add(&b, "", 0);
-	for (hit = strstr(s, "FILE"); hit != NULL; hit = strstr(s, "FILE")) {
-		buf_add(&b, s, (size_t)(hit - s));
-		buf_addstr(&b, path);
-		s = hit + 4;
-	}
-	buf_addstr(&b, s);
-	return b.data;
+	assert_null(x);
+	return r;
 }
 
 static void
 check_error_at(const char *path, const char *msg)
 {
-	struct config *c = (struct config *)&c;
-	struct err e = { "" };
-	char *want = expand(msg, path);
-
-	assert_int_equal(config_load(path, &c, &e), EXIT_CONFIG);
-	assert_null(c);
-	assert_string_equal(e.msg, want);
-	free(want);
+	yt_error_at(try_load, path, msg);
 }
 
 static void
 check_error(const char *yaml, const char *msg)
 {
-	char *path = write_tmp(yaml);
-
-	check_error_at(path, msg);
-	unlink(path);
-	free(path);
+	yt_error(try_load, "config", yaml, msg);
 }
 
 static void
 check_cases(const struct ecase *cases, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		check_error(cases[i].yaml, cases[i].msg);
+	yt_cases(try_load, "config", cases, n);
 }
 
 static struct config *
 load_ok(const char *yaml, char **pathp)
 {
-	char *path = write_tmp(yaml);
+	char *path = yt_write_tmp("config", yaml);
 	struct config *c = NULL;
 	struct err e = { "" };
 	int r;
@@ -316,7 +269,7 @@ test_relative_config_path(void **state)
 	char *path, *dir, *old, *cwd, *want, *rel;
 
 	(void)state;
-	path = write_tmp(BACKEND "policy: p.yaml\n");
+	path = yt_write_tmp("config", BACKEND "policy: p.yaml\n");
 	dir = dirname_of(path);
 	old = getcwd(NULL, 0);
 	assert_non_null(old);
@@ -439,7 +392,7 @@ round_trip(const char *yaml)
 
 	c = load_ok(yaml, NULL);
 	d1 = dump_string(c);
-	path = write_tmp(d1);
+	path = yt_write_tmp("config", d1);
 	if (config_load(path, &c2, &e) != EXIT_OK)
 		fail_msg("%s\nin:\n%s", e.msg, d1);
 	d2 = dump_string(c2);
@@ -541,7 +494,7 @@ test_unreadable(void **state)
 	char *path, *dir, *msg;
 
 	(void)state;
-	path = write_tmp("");
+	path = yt_write_tmp("config", "");
 	unlink(path);
 	msg = xasprintf("%s: No such file or directory", path);
 	check_error_at(path, msg);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "yamltest.h"
 
 #define SKU1 "6fd2c87f-b296-42f0-b197-1e91e994b900"
 #define SKU2 "c7df2760-2c81-4ef7-b578-5b5392b571df"
@@ -19,47 +20,39 @@
 /* Lines 1-4: a valid app 'a'.  Tests append keys to it or add apps. */
 #define APP_A "apps:\n  a:\n    sku: " SKU1 "\n    groups: [cn=g]\n"
 
-struct ecase {
-	const char *yaml;
-	const char *msg;        /* "FILE" stands for the file's name */
-};
-
-#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *
-tmp_dir(void)
+/* Load PATH for the shared error helpers: nothing may come back. */
+static int
+try_load(const char *path, struct err *e)
 {
-	const char *t = getenv("TMPDIR");
+	struct policy *x = (struct policy *)&x;
+	int r = policy_load(path, &x, e);
 
-	return t != NULL && *t != '\0' ? t : "/tmp";
+	assert_null(x);
+	return r;
 }
 
 static void
-write_file(const char *path, const char *text)
+check_error_at(const char *path, const char *msg)
 {
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
+	yt_error_at(try_load, path, msg);
 }
 
-static char *
-write_tmp(const char *text)
+static void
+check_error(const char *yaml, const char *msg)
 {
-	char *path = xasprintf("%s/licsync-policy-XXXXXX", tmp_dir());
-	int fd = mkstemp(path);
+	yt_error(try_load, "policy", yaml, msg);
+}
 
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, text);
-	return path;
+static void
+check_cases(const struct ecase *cases, size_t n)
+{
+	yt_cases(try_load, "policy", cases, n);
 }
 
 static char *
 make_dir(void)
 {
-	char *path = xasprintf("%s/licsync-policy-XXXXXX", tmp_dir());
+	char *path = xasprintf("%s/licsync-policy-XXXXXX", yt_tmp_dir());
 
 	assert_non_null(mkdtemp(path));
 	return path;
@@ -71,57 +64,8 @@ dir_file(const char *dir, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", dir, name);
 
-	write_file(path, text);
+	yt_write_file(path, text);
 	return path;
-}
-
-/* S with every "FILE" replaced by PATH. */
-static char *
-expand(const char *s, const char *path)
-{
-	struct buf b = { 0 };
-	const char *hit;
-
-	buf_add(&b, "", 0);
-	for (hit = strstr(s, "FILE"); hit != NULL; hit = strstr(s, "FILE")) {
-		buf_add(&b, s, (size_t)(hit - s));
-		buf_addstr(&b, path);
-		s = hit + 4;
-	}
-	buf_addstr(&b, s);
-	return b.data;
-}
-
-static void
-check_error_at(const char *path, const char *msg)
-{
-	struct policy *p = (struct policy *)&p;
-	struct err e = { "" };
-	char *want = expand(msg, path);
-
-	assert_int_equal(policy_load(path, &p, &e), EXIT_CONFIG);
-	assert_null(p);
-	assert_string_equal(e.msg, want);
-	free(want);
-}
-
-static void
-check_error(const char *yaml, const char *msg)
-{
-	char *path = write_tmp(yaml);
-
-	check_error_at(path, msg);
-	unlink(path);
-	free(path);
-}
-
-static void
-check_cases(const struct ecase *cases, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		check_error(cases[i].yaml, cases[i].msg);
 }
 
 static struct policy *
@@ -139,7 +83,7 @@ load_path_ok(const char *path)
 static struct policy *
 load_ok(const char *yaml)
 {
-	char *path = write_tmp(yaml);
+	char *path = yt_write_tmp("policy", yaml);
 	struct policy *p = load_path_ok(path);
 
 	unlink(path);
@@ -171,7 +115,7 @@ test_defaults(void **state)
 	char *path;
 
 	(void)state;
-	path = write_tmp(APP_A);
+	path = yt_write_tmp("policy", APP_A);
 	p = load_path_ok(path);
 	assert_int_equal(p->napps, 1);
 	assert_int_equal(p->protected_users.n, 0);
@@ -543,12 +487,12 @@ test_directory_errors(void **state)
 	    "  acme-crm:\n  ^", f2, f1);
 	check_error_at(t.dir, msg);
 	free(msg);
-	write_file(f2, same_sku);
+	yt_write_file(f2, same_sku);
 	msg = xasprintf("%s:4:10: app 'other' uses the same sku as app "
 	    "'acme-crm'\n    sku: " SKU1 "\n         ^", f2);
 	check_error_at(t.dir, msg);
 	free(msg);
-	write_file(f2, "apps: [x]\n");
+	yt_write_file(f2, "apps: [x]\n");
 	msg = xasprintf("%s:1:7: 'apps' must be a mapping\napps: [x]\n"
 	    "      ^", f2);
 	check_error_at(t.dir, msg);
@@ -564,7 +508,7 @@ test_not_found(void **state)
 	char *path, *msg;
 
 	(void)state;
-	path = write_tmp("");
+	path = yt_write_tmp("policy", "");
 	unlink(path);
 	msg = xasprintf("%s: No such file or directory", path);
 	check_error_at(path, msg);
@@ -614,11 +558,11 @@ test_hash(void **state)
 	buf_free(&want);
 
 	/* The hash names what was parsed, even if the file changes since. */
-	write_file(t.paths.v[1], b);
+	yt_write_file(t.paths.v[1], b);
 	assert_int_equal(policy_hash(p, hex, &e), EXIT_OK);
 	assert_string_equal(hex, expect);
 	policy_free(p);
-	write_file(t.paths.v[1], a);
+	yt_write_file(t.paths.v[1], a);
 	tree_remove(&t);
 }
 
