@@ -34,7 +34,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_END] = "UPDATE runs SET ended = ?, outcome = ?, exit_code = ?, "
 	    "assigns = ?, unassigns = ?, unfulfilled = ?, skipped = ?, "
 	    "message = ? WHERE id = ?",
-	[ST_OWNED] = "SELECT user FROM ownership WHERE sku = ?",
+	[ST_OWNED] = "SELECT user, since FROM ownership WHERE sku = ?",
 	[ST_SEEN] = "SELECT user, first_seen FROM entitlements WHERE sku = ?",
 	[ST_SEEN_ADD] = "INSERT OR IGNORE INTO entitlements(sku, user, "
 	    "first_seen) VALUES (?, ?, ?)",
@@ -291,15 +291,16 @@ u32_cmp(const void *pa, const void *pb)
 	return (x > y) - (x < y);
 }
 
-int
-audit_owned(struct audit *a, const char *sku, struct intern *keys,
-    uint32_t **ids, size_t *n, struct err *e)
+/* Rows of (user, time) for SKU from statement S, users interned. */
+static int
+user_times(struct audit *a, enum stmt s, const char *sku, struct intern *keys,
+    struct rc_seen **rows, size_t *n, const char *what, struct err *e)
 {
-	sqlite3_stmt *st = a->st[ST_OWNED];
+	sqlite3_stmt *st = a->st[s];
 	size_t cap = 0;
 	int rc;
 
-	*ids = NULL;
+	*rows = NULL;
 	*n = 0;
 	bind_text(st, 1, sku);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -309,17 +310,39 @@ audit_owned(struct audit *a, const char *sku, struct intern *keys,
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
-			*ids = xreallocarray(*ids, cap, sizeof(**ids));
+			*rows = xreallocarray(*rows, cap, sizeof(**rows));
 		}
-		(*ids)[(*n)++] = intern_add(keys, u);
+		(*rows)[*n].user = intern_add(keys, u);
+		(*rows)[*n].first = sqlite3_column_int64(st, 1);
+		(*n)++;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		free(*ids);
-		*ids = NULL;
+		free(*rows);
+		*rows = NULL;
 		*n = 0;
-		return db_err(a, e, "cannot read ownership");
+		return db_err(a, e, what);
 	}
+	return EXIT_OK;
+}
+
+int
+audit_owned(struct audit *a, const char *sku, struct intern *keys,
+    uint32_t **ids, size_t *n, struct err *e)
+{
+	struct rc_seen *rows;
+	size_t i;
+	int r;
+
+	*ids = NULL;
+	r = user_times(a, ST_OWNED, sku, keys, &rows, n, "cannot read "
+	    "ownership", e);
+	if (r != EXIT_OK)
+		return r;
+	*ids = xcalloc(*n, sizeof(**ids));
+	for (i = 0; i < *n; i++)
+		(*ids)[i] = rows[i].user;
+	free(rows);
 	if (*n > 0)
 		qsort(*ids, *n, sizeof(**ids), u32_cmp);
 	return EXIT_OK;
@@ -329,34 +352,8 @@ int
 audit_seen(struct audit *a, const char *sku, struct intern *keys,
     struct rc_seen **seen, size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = a->st[ST_SEEN];
-	size_t cap = 0;
-	int rc;
-
-	*seen = NULL;
-	*n = 0;
-	bind_text(st, 1, sku);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *u = (const char *)sqlite3_column_text(st, 0);
-
-		if (u == NULL)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*seen = xreallocarray(*seen, cap, sizeof(**seen));
-		}
-		(*seen)[*n].user = intern_add(keys, u);
-		(*seen)[*n].first = sqlite3_column_int64(st, 1);
-		(*n)++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(*seen);
-		*seen = NULL;
-		*n = 0;
-		return db_err(a, e, "cannot read entitlement history");
-	}
-	return EXIT_OK;
+	return user_times(a, ST_SEEN, sku, keys, seen, n, "cannot read "
+	    "entitlement history", e);
 }
 
 static bool
