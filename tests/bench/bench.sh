@@ -51,7 +51,7 @@ json.dump({"tenant_id": "contoso.onmicrosoft.com",
                      "enabled": n * 2, "capabilityStatus": "Enabled"}],
            "users": users}, sys.stdout)
 PY
-graph_start "$T/state.json" --latency-ms "$latency"
+GRAPH_START_TENTHS=6000 graph_start "$T/state.json" --latency-ms "$latency"
 PAGE_SIZE=1000 LDAP_TIMEOUT=300 write_config
 {
 	echo "apps:"

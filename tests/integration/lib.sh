@@ -139,7 +139,8 @@ graph_start() {
 	i=0
 	while [ ! -s "$T/graph.port" ]; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$GRAPH_PID" 2>/dev/null; then
+		if [ $i -gt "${GRAPH_START_TENTHS:-100}" ] ||
+		    ! kill -0 "$GRAPH_PID" 2>/dev/null; then
 			echo "Bail out! Graph test server did not start"
 			cat "$T/graph.err" >&2
 			exit 1
