@@ -3,6 +3,7 @@
 #define LICSYNC_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "util.h"
 
@@ -26,9 +27,17 @@ struct config_backend {
 	char *type;               /* "graph" */
 	char *tenant_id;
 	char *client_id;
-	char *client_secret_file;
+	char *client_secret_file; /* either this ... */
+	char *client_certificate_file; /* ... or these two (PEM) */
+	char *client_key_file;
 	char *graph_url;          /* default https://graph.microsoft.com/v1.0 */
 	char *token_url;          /* "{tenant_id}" already substituted */
+	char *proxy;              /* NULL: libcurl's *_proxy variables */
+	int concurrency;          /* $batch requests in flight, default 4 */
+	int max_retries;          /* per request or item, default 8 */
+	int64_t max_retry_time;   /* seconds of retrying per run, default 600 */
+	long write_budget;        /* writes per window, default 3000 ... */
+	int64_t write_window;     /* ... per this many seconds, default 150 */
 };
 
 /* A limit: a count, or a percentage of current holders. */
