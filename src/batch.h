@@ -1,0 +1,98 @@
+/*
+ * batch.h - the pure parts of applying changes through Graph: building a
+ * $batch request, reading its answer, classifying each item's outcome,
+ * the retry delay and the write budget.  No I/O, no clock: callers pass
+ * the time in, so all of it is unit-tested.
+ */
+#ifndef LICSYNC_BATCH_H
+#define LICSYNC_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define BATCH_MAX 20            /* Graph's limit of requests per $batch */
+
+/* One assignLicense call: add or remove one SKU for one user. */
+struct batch_op {
+	unsigned long id;       /* unique in the run; the $batch item id */
+	const char *user_id;    /* the backend's object id */
+	const char *sku;
+	bool add;
+	const char *const *disabled_plans;
+	size_t ndisabled;
+};
+
+/* What became of one item (or of a whole request, for every item). */
+enum outcome {
+	OUTCOME_OK,
+	OUTCOME_RETRY,          /* 429, 503, 504: try again later */
+	OUTCOME_AUTH,           /* 401: get a new token, try again */
+	OUTCOME_NO_SEATS,
+	OUTCOME_NO_LOCATION,
+	OUTCOME_USER_UNKNOWN,
+	OUTCOME_INHERITED,      /* skipped: only the group can remove it */
+	OUTCOME_EXCLUSIVE,      /* mutually exclusive service plans */
+	OUTCOME_DEPENDENCY,     /* a service plan depends on another */
+	OUTCOME_ERROR,          /* anything else */
+};
+
+struct batch_reply {
+	unsigned long id;
+	long status;
+	long retry_after;       /* seconds, or -1 */
+	char *code;             /* Graph's error code, or NULL */
+	char *message;
+	char *request_id;       /* of the item, or NULL */
+};
+
+/* The JSON body of POST /$batch for N (1..BATCH_MAX) operations. */
+char *batch_request(const struct batch_op *ops, size_t n);
+/* The JSON body of POST /users/{id}/assignLicense for one operation. */
+char *batch_item_body(const struct batch_op *op);
+
+/*
+ * Parse a $batch answer.  Fills REPLIES (allocated, *NREPLIES entries) in
+ * the answer's order; the caller matches them by id.  EXIT_BACKEND when
+ * the answer is not a $batch answer.
+ */
+int batch_parse(const char *body, size_t len, struct batch_reply **replies,
+    size_t *nreplies, struct err *e);
+void batch_replies_free(struct batch_reply *r, size_t n);
+
+/* Read Graph's error body {"error": {"code", "message", "innerError"}}. */
+void batch_error_body(const char *body, size_t len, char **code,
+    char **message, char **request_id);
+
+enum outcome batch_classify(long status, const char *message);
+/* "ok", "no_seats", ... as recorded in the audit trail. */
+const char *outcome_name(enum outcome o);
+
+/*
+ * Seconds to wait before attempt ATTEMPT + 1 (ATTEMPT counts from 0):
+ * RETRY_AFTER when the server gave one, else 1, 2, 4 ... seconds scaled by
+ * a jitter factor from JITTER01 in [0, 1) to between half and 1.5 times;
+ * never more than MAX_WAIT.
+ */
+double batch_backoff(int attempt, long retry_after, double jitter01,
+    double max_wait);
+
+/* A token bucket pacing writes: CAPACITY tokens, refilled at
+ * CAPACITY / WINDOW per second, starting full. */
+struct write_budget {
+	double capacity;
+	double rate;
+	double tokens;
+	double last;            /* time of the last refill */
+};
+
+void budget_init(struct write_budget *b, long capacity, double window,
+    double now);
+/* How many of WANT writes may go now (0..WANT), taken from the bucket. */
+size_t budget_take(struct write_budget *b, size_t want, double now);
+/* Seconds until one write may go. */
+double budget_wait(const struct write_budget *b, double now);
+
+#endif

@@ -1,0 +1,177 @@
+/* test_batch.c - $batch building and parsing, outcomes, backoff, budget */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "batch.h"
+
+#define SKU "6fd2c87f-b296-42f0-b197-1e91e994b900"
+#define PLAN "113feb6c-3fe4-4440-bddc-54d774bf0318"
+
+static void
+test_request(void **state)
+{
+	static const char *const plans[] = { PLAN };
+	const struct batch_op ops[] = {
+		{ 7, "u-1", SKU, true, plans, 1 },
+		{ 9, "u-2", SKU, false, NULL, 0 },
+	};
+	char *s = batch_request(ops, 2);
+
+	(void)state;
+	assert_string_equal(s, "{\"requests\":["
+	    "{\"id\":\"7\",\"method\":\"POST\","
+	    "\"url\":\"/users/u-1/assignLicense\","
+	    "\"headers\":{\"Content-Type\":\"application/json\"},"
+	    "\"body\":{\"addLicenses\":[{\"skuId\":\"" SKU "\","
+	    "\"disabledPlans\":[\"" PLAN "\"]}],\"removeLicenses\":[]}},"
+	    "{\"id\":\"9\",\"method\":\"POST\","
+	    "\"url\":\"/users/u-2/assignLicense\","
+	    "\"headers\":{\"Content-Type\":\"application/json\"},"
+	    "\"body\":{\"addLicenses\":[],\"removeLicenses\":[\"" SKU "\"]}}"
+	    "]}");
+	free(s);
+	s = batch_item_body(&ops[1]);
+	assert_string_equal(s, "{\"addLicenses\":[],\"removeLicenses\":[\""
+	    SKU "\"]}");
+	free(s);
+}
+
+static void
+test_parse(void **state)
+{
+	/* answers come in any order; ids match them */
+	static const char body[] = "{\"responses\":["
+	    "{\"id\":\"9\",\"status\":429,\"headers\":{\"retry-after\":\"3\"},"
+	    "\"body\":{\"error\":{\"code\":\"TooManyRequests\","
+	    "\"message\":\"slow down\"}}},"
+	    "{\"id\":\"7\",\"status\":200,\"headers\":{\"request-id\":\"r-7\"},"
+	    "\"body\":{\"id\":\"u-1\"}},"
+	    "{\"id\":\"8\",\"status\":400,\"body\":{\"error\":{"
+	    "\"code\":\"Request_BadRequest\",\"message\":\"License assignment "
+	    "cannot be done for user with invalid usage location.\","
+	    "\"innerError\":{\"request-id\":\"r-8\"}}}}]}";
+	struct batch_reply *r;
+	struct err e;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(batch_parse(body, strlen(body), &r, &n, &e), EXIT_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].id, 9);
+	assert_int_equal(r[0].status, 429);
+	assert_int_equal(r[0].retry_after, 3);
+	assert_string_equal(r[0].code, "TooManyRequests");
+	assert_int_equal(r[1].id, 7);
+	assert_int_equal(r[1].retry_after, -1);
+	assert_null(r[1].code);
+	assert_string_equal(r[1].request_id, "r-7");
+	assert_int_equal(r[2].id, 8);
+	assert_string_equal(r[2].request_id, "r-8");
+	assert_int_equal(batch_classify(r[2].status, r[2].message),
+	    OUTCOME_NO_LOCATION);
+	batch_replies_free(r, n);
+
+	assert_int_equal(batch_parse("{}", 2, &r, &n, &e), EXIT_BACKEND);
+	assert_string_equal(e.msg, "$batch answer without a 'responses' array");
+	assert_int_equal(batch_parse("nonsense", 8, &r, &n, &e), EXIT_BACKEND);
+}
+
+static void
+test_classify(void **state)
+{
+	static const struct {
+		long status;
+		const char *message;
+		enum outcome want;
+	} cases[] = {
+		{ 200, NULL, OUTCOME_OK },
+		{ 204, NULL, OUTCOME_OK },
+		{ 429, NULL, OUTCOME_RETRY },
+		{ 503, NULL, OUTCOME_RETRY },
+		{ 504, NULL, OUTCOME_RETRY },
+		{ 401, NULL, OUTCOME_AUTH },
+		{ 404, "Resource 'x' does not exist or one of its queried "
+		  "reference-property objects are not present.",
+		  OUTCOME_USER_UNKNOWN },
+		{ 400, "Subscription with SKU " SKU " does not have any "
+		  "available licenses.", OUTCOME_NO_SEATS },
+		{ 400, "License assignment cannot be done for user with "
+		  "invalid usage location.", OUTCOME_NO_LOCATION },
+		{ 400, "User license is inherited from a group membership and "
+		  "it cannot be removed directly from the user.",
+		  OUTCOME_INHERITED },
+		{ 400, "License assignment failed because service plans a, b "
+		  "are mutually exclusive.", OUTCOME_EXCLUSIVE },
+		{ 400, "License assignment failed because service plan a "
+		  "depends on the service plan(s) b.", OUTCOME_DEPENDENCY },
+		{ 400, "One or more parameters of the operation "
+		  "'assignLicense' are missing", OUTCOME_ERROR },
+		{ 403, NULL, OUTCOME_ERROR },
+		{ 500, NULL, OUTCOME_ERROR },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(batch_classify(cases[i].status,
+		    cases[i].message), cases[i].want);
+	assert_string_equal(outcome_name(OUTCOME_NO_SEATS), "no_seats");
+	assert_string_equal(outcome_name(OUTCOME_OK), "ok");
+}
+
+static void
+test_backoff(void **state)
+{
+	(void)state;
+	/* Retry-After wins, capped */
+	assert_true(batch_backoff(0, 7, 0.9, 60) == 7.0);
+	assert_true(batch_backoff(5, 0, 0.9, 60) == 0.0);
+	assert_true(batch_backoff(0, 600, 0.5, 60) == 60.0);
+	/* exponential with jitter between half and 1.5 times */
+	assert_true(batch_backoff(0, -1, 0.5, 60) == 1.0);
+	assert_true(batch_backoff(3, -1, 0.5, 60) == 8.0);
+	assert_true(batch_backoff(3, -1, 0.0, 60) == 4.0);
+	assert_true(batch_backoff(3, -1, 0.999, 60) < 12.0);
+	assert_true(batch_backoff(40, -1, 0.5, 60) == 60.0);
+}
+
+static void
+test_budget(void **state)
+{
+	struct write_budget b;
+
+	(void)state;
+	budget_init(&b, 3000, 150, 1000.0);
+	/* starts full: a burst of the whole budget */
+	assert_int_equal(budget_take(&b, 2990, 1000.0), 2990);
+	assert_int_equal(budget_take(&b, 20, 1000.0), 10);
+	assert_int_equal(budget_take(&b, 20, 1000.0), 0);
+	/* 20 writes a second come back */
+	assert_true(budget_wait(&b, 1000.0) > 0.04);
+	assert_true(budget_wait(&b, 1000.0) <= 0.05 + 1e-9);
+	assert_int_equal(budget_take(&b, 20, 1001.0), 20);
+	assert_int_equal(budget_take(&b, 20, 1001.0), 0);
+	/* never more than the capacity after a long pause */
+	assert_int_equal(budget_take(&b, 5000, 9000.0), 3000);
+	assert_true(budget_wait(&b, 9000.0) > 0.0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_budget),
+	};
+
+	return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
+}
