@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "batch.h"
 #include "config.h"
 #include "util.h"
 
@@ -34,6 +35,28 @@ struct backend_user {
 typedef int (*backend_user_fn)(void *ctx, const struct backend_user *u,
     struct err *e);
 
+/* One license change for one user. */
+struct backend_change {
+	const char *user_id;    /* the backend's object id */
+	const char *sku;
+	bool add;
+	const char *const *disabled_plans;
+	size_t ndisabled;
+};
+
+/* What became of a change; valid during the callback only. */
+struct backend_outcome {
+	enum outcome outcome;   /* OUTCOME_OK, or why not (batch.h) */
+	long status;            /* the HTTP status of the item, 0: none */
+	const char *code;       /* the backend's error code, or NULL */
+	const char *message;    /* its message, or ours, or NULL */
+	const char *request_id; /* for the vendor's support, or NULL */
+	int attempts;           /* times sent */
+};
+
+typedef void (*backend_done_fn)(void *ctx, size_t index,
+    const struct backend_outcome *o);
+
 struct backend;
 
 struct backend_ops {
@@ -46,6 +69,13 @@ struct backend_ops {
 	/* Every user of the tenant, once, streamed page by page. */
 	int (*list_users)(struct backend *b, backend_user_fn fn, void *ctx,
 	    struct err *e);
+	/*
+	 * Carry out N changes; DONE is called exactly once per change, in
+	 * any order, with its outcome.  One failed change never stops the
+	 * others.  Returns EXIT_OK when every change has an outcome.
+	 */
+	int (*apply)(struct backend *b, const struct backend_change *c,
+	    size_t n, backend_done_fn done, void *ctx, struct err *e);
 	void (*close)(struct backend *b);
 };
 

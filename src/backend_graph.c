@@ -4,11 +4,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "backend.h"
+#include "batch.h"
 #include "http.h"
+#include "jwt.h"
 #include "log.h"
 
 #define USERS_SELECT "id,userPrincipalName,usageLocation,assignedLicenses," \
@@ -73,6 +76,34 @@ expires_in(json_t *v)
 	return n > 0 ? n : 3599;
 }
 
+/* The form fields proving who we are: the secret, or a signed assertion
+ * for the certificate (../shared/GRAPH.md). */
+static int
+credential(struct backend *b, char **out, struct err *e)
+{
+	const struct config_backend *c = b->cfg;
+	char *jwt = NULL, *esc;
+	int r;
+
+	*out = NULL;
+	if (c->client_certificate_file == NULL) {
+		esc = http_escape(b->http, b->secret);
+		*out = xasprintf("client_secret=%s", esc);
+		explicit_bzero(esc, strlen(esc));
+		free(esc);
+		return EXIT_OK;
+	}
+	r = jwt_client_assertion(c->client_certificate_file,
+	    c->client_key_file, c->client_id, c->token_url, now_seconds(), &jwt,
+	    e);
+	if (r != EXIT_OK)
+		return r;
+	*out = xasprintf("client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth"
+	    "%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s", jwt);
+	free(jwt);
+	return EXIT_OK;
+}
+
 static int
 fetch_token(struct backend *b, struct err *e)
 {
@@ -80,21 +111,22 @@ fetch_token(struct backend *b, struct err *e)
 		"Content-Type: application/x-www-form-urlencoded",
 		"Accept: application/json", NULL
 	};
-	struct http_response r;
+	struct http_response r = { 0 };
 	struct buf body = { 0 }, why = { 0 };
-	char *id = http_escape(b->http, b->cfg->client_id);
-	char *sec = http_escape(b->http, b->secret);
+	char *id = http_escape(b->http, b->cfg->client_id), *cred = NULL;
 	json_t *root = NULL;
 	const char *tok;
 	int rv = EXIT_BACKEND;
 	json_int_t exp;
 
+	if ((rv = credential(b, &cred, e)) != EXIT_OK)
+		goto out;
 	buf_printf(&body, "grant_type=client_credentials&client_id=%s"
-	    "&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default"
-	    "&client_secret=%s", id, sec);
-	explicit_bzero(sec, strlen(sec));
-	free(sec);
-	free(id);
+	    "&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default&%s", id,
+	    cred);
+	explicit_bzero(cred, strlen(cred));
+	free(cred);
+	cred = NULL;
 	rv = http_request(b->http, "POST", b->cfg->token_url, hdrs, body.data,
 	    &r, e);
 	explicit_bzero(body.data, body.len);
@@ -121,6 +153,7 @@ fetch_token(struct backend *b, struct err *e)
 	log_debug("token obtained, valid %lld s", (long long)exp);
 	rv = EXIT_OK;
 out:
+	free(id);
 	json_decref(root);
 	buf_free(&why);
 	http_response_free(&r);
@@ -181,13 +214,14 @@ static int
 graph_open(const struct config_backend *cfg, struct backend **out,
     struct err *e)
 {
-	struct http_options opt = { 120, 8, 60, NULL };
+	struct http_options opt = { 120, cfg->max_retries, 60, cfg->proxy };
 	struct backend *b = xcalloc(1, sizeof(*b));
 	int r;
 
 	*out = NULL;
 	b->cfg = cfg;
-	if ((r = read_secret_file(cfg->client_secret_file, &b->secret, e)) !=
+	if (cfg->client_secret_file != NULL &&
+	    (r = read_secret_file(cfg->client_secret_file, &b->secret, e)) !=
 	    EXIT_OK)
 		goto fail;
 	b->http = http_new(&opt);
@@ -416,6 +450,394 @@ out:
 	return r;
 }
 
+/* ---- applying changes: $batch, several in flight, paced, retried ---- */
+
+struct item {
+	size_t index;           /* into the caller's changes */
+	int attempts;
+	bool reauthed;          /* got a new token for it once already */
+	double not_before;      /* monotonic seconds */
+};
+
+struct flight {
+	struct item items[BATCH_MAX];
+	size_t n;
+};
+
+struct applier {
+	struct backend *b;
+	const struct backend_change *changes;
+	backend_done_fn done;
+	void *ctx;
+	struct http_multi *m;
+	struct write_budget budget;
+	struct item *ready;     /* FIFO */
+	size_t nready, ready_head, ready_cap;
+	struct item *delayed;   /* waiting for their not_before */
+	size_t ndelayed, delayed_cap;
+	double deadline;        /* no retries after this */
+	double pause_until;     /* the server asked everyone to wait */
+	unsigned seed;
+	char *batch_url;
+};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+push_ready(struct applier *ap, const struct item *it)
+{
+	if (ap->ready_head > 0 && ap->ready_head == ap->nready) {
+		ap->nready = ap->ready_head = 0;
+	}
+	if (ap->nready == ap->ready_cap) {
+		ap->ready_cap = ap->ready_cap ? ap->ready_cap * 2 : 256;
+		ap->ready = xreallocarray(ap->ready, ap->ready_cap,
+		    sizeof(*ap->ready));
+	}
+	ap->ready[ap->nready++] = *it;
+}
+
+static void
+push_delayed(struct applier *ap, const struct item *it)
+{
+	if (ap->ndelayed == ap->delayed_cap) {
+		ap->delayed_cap = ap->delayed_cap ? ap->delayed_cap * 2 : 64;
+		ap->delayed = xreallocarray(ap->delayed, ap->delayed_cap,
+		    sizeof(*ap->delayed));
+	}
+	ap->delayed[ap->ndelayed++] = *it;
+}
+
+/* Move delayed items whose time has come to the ready queue. */
+static void
+wake(struct applier *ap, double now)
+{
+	size_t i = 0;
+
+	while (i < ap->ndelayed) {
+		if (ap->delayed[i].not_before <= now) {
+			push_ready(ap, &ap->delayed[i]);
+			ap->delayed[i] = ap->delayed[--ap->ndelayed];
+		} else {
+			i++;
+		}
+	}
+}
+
+static void
+finish_item(struct applier *ap, const struct item *it, enum outcome o,
+    long status, const char *code, const char *message,
+    const char *request_id)
+{
+	struct backend_outcome out;
+
+	out.outcome = o;
+	out.status = status;
+	out.code = code;
+	out.message = message;
+	out.request_id = request_id;
+	out.attempts = it->attempts;
+	ap->done(ap->ctx, it->index, &out);
+}
+
+/* Try ITEM again later, or give up when it has had its retries. */
+static void
+retry_item(struct applier *ap, struct item *it, long retry_after,
+    enum outcome why, long status, const char *code, const char *message,
+    const char *request_id)
+{
+	const struct config_backend *cfg = ap->b->cfg;
+	double now = mono_now(), wait;
+
+	wait = batch_backoff(it->attempts - 1, retry_after,
+	    (double)(rand_r(&ap->seed) % 1000) / 1000.0, 300.0);
+	if (it->attempts > cfg->max_retries || now + wait > ap->deadline) {
+		finish_item(ap, it, why, status, code, message != NULL ?
+		    message : "gave up retrying", request_id);
+		return;
+	}
+	it->not_before = now + wait;
+	push_delayed(ap, it);
+}
+
+static int
+send_batch(struct applier *ap, size_t n, struct err *e)
+{
+	const char *hdrs[] = { NULL, "Content-Type: application/json",
+		"Accept: application/json", NULL };
+	struct batch_op ops[BATCH_MAX];
+	struct flight *f = xcalloc(1, sizeof(*f));
+	char *body;
+	size_t i;
+	int r;
+
+	if (now_seconds() >= ap->b->token_expiry &&
+	    (r = fetch_token(ap->b, e)) != EXIT_OK) {
+		free(f);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		const struct backend_change *c;
+
+		f->items[i] = ap->ready[ap->ready_head++];
+		f->items[i].attempts++;
+		c = &ap->changes[f->items[i].index];
+		ops[i].id = (unsigned long)f->items[i].index;
+		ops[i].user_id = c->user_id;
+		ops[i].sku = c->sku;
+		ops[i].add = c->add;
+		ops[i].disabled_plans = c->disabled_plans;
+		ops[i].ndisabled = c->ndisabled;
+	}
+	f->n = n;
+	body = batch_request(ops, n);
+	hdrs[0] = ap->b->token;
+	http_multi_add(ap->m, "POST", ap->batch_url, hdrs, body, f);
+	free(body);
+	return EXIT_OK;
+}
+
+static struct item *
+flight_item(struct flight *f, unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->items[i].index == id)
+			return &f->items[i];
+	return NULL;
+}
+
+/* A 401: get a new token once per item, then send it again. */
+static int
+reauth(struct applier *ap, struct item *it, bool *fetched, long status,
+    const char *code, const char *message, const char *request_id,
+    struct err *e)
+{
+	int r;
+
+	if (it->reauthed) {
+		finish_item(ap, it, OUTCOME_AUTH, status, code, message,
+		    request_id);
+		return EXIT_OK;
+	}
+	if (!*fetched) {
+		if ((r = fetch_token(ap->b, e)) != EXIT_OK)
+			return r;
+		*fetched = true;
+	}
+	it->reauthed = true;
+	it->attempts--;         /* a stale token is not a try */
+	push_ready(ap, it);
+	return EXIT_OK;
+}
+
+static int
+batch_answer(struct applier *ap, struct flight *f, struct http_done *d,
+    struct err *e)
+{
+	struct batch_reply *rep = NULL;
+	size_t nrep = 0, i;
+	bool fetched = false;
+	int r = EXIT_OK;
+
+	if (batch_parse(d->resp.body.data, d->resp.body.len, &rep, &nrep,
+	    e) != EXIT_OK) {
+		for (i = 0; i < f->n; i++)
+			finish_item(ap, &f->items[i], OUTCOME_ERROR,
+			    d->resp.status, NULL, e->msg, d->resp.request_id);
+		return EXIT_OK;
+	}
+	for (i = 0; i < nrep && r == EXIT_OK; i++) {
+		struct item *it = flight_item(f, rep[i].id);
+		const char *rid = rep[i].request_id != NULL ?
+		    rep[i].request_id : d->resp.request_id;
+		enum outcome o;
+
+		if (it == NULL || it->attempts == 0)
+			continue;
+		o = batch_classify(rep[i].status, rep[i].message);
+		if (o == OUTCOME_RETRY)
+			retry_item(ap, it, rep[i].retry_after, o,
+			    rep[i].status, rep[i].code, rep[i].message, rid);
+		else if (o == OUTCOME_AUTH)
+			r = reauth(ap, it, &fetched, rep[i].status,
+			    rep[i].code, rep[i].message, rid, e);
+		else
+			finish_item(ap, it, o, rep[i].status, rep[i].code,
+			    rep[i].message, rid);
+		it->attempts = 0;       /* answered */
+	}
+	for (i = 0; i < f->n; i++)
+		if (f->items[i].attempts != 0)
+			finish_item(ap, &f->items[i], OUTCOME_ERROR,
+			    d->resp.status, NULL, "no answer for this item "
+			    "in the $batch response", d->resp.request_id);
+	batch_replies_free(rep, nrep);
+	return r;
+}
+
+static int
+whole_answer(struct applier *ap, struct flight *f, struct http_done *d,
+    struct err *e)
+{
+	char *code = NULL, *msg = NULL, *rid = NULL;
+	const char *why;
+	enum outcome o;
+	bool fetched = false;
+	size_t i;
+	int r = EXIT_OK;
+
+	if (d->failed) {
+		for (i = 0; i < f->n; i++)
+			retry_item(ap, &f->items[i], -1, OUTCOME_ERROR, 0,
+			    NULL, d->msg, NULL);
+		return EXIT_OK;
+	}
+	if (d->resp.throttle_percent >= 80)
+		ap->pause_until = mono_now() +
+		    (double)(d->resp.throttle_percent - 75) / 5.0;
+	if (d->resp.status == 200)
+		return batch_answer(ap, f, d, e);
+	batch_error_body(d->resp.body.data, d->resp.body.len, &code, &msg,
+	    &rid);
+	why = rid != NULL ? rid : d->resp.request_id;
+	o = batch_classify(d->resp.status, msg);
+	if (o == OUTCOME_RETRY && d->resp.retry_after > 0)
+		ap->pause_until = mono_now() + (double)d->resp.retry_after;
+	for (i = 0; i < f->n && r == EXIT_OK; i++) {
+		if (o == OUTCOME_RETRY)
+			retry_item(ap, &f->items[i], d->resp.retry_after, o,
+			    d->resp.status, code, msg, why);
+		else if (o == OUTCOME_AUTH)
+			r = reauth(ap, &f->items[i], &fetched, d->resp.status,
+			    code, msg, why, e);
+		else
+			finish_item(ap, &f->items[i], OUTCOME_ERROR,
+			    d->resp.status, code, msg, why);
+	}
+	free(code);
+	free(msg);
+	free(rid);
+	return r;
+}
+
+/* Seconds until something can be sent: a delayed item, the budget. */
+static double
+idle_wait(struct applier *ap, double now)
+{
+	double w = 1.0;
+	size_t i;
+
+	for (i = 0; i < ap->ndelayed; i++)
+		if (ap->delayed[i].not_before - now < w)
+			w = ap->delayed[i].not_before - now;
+	if (ap->nready > ap->ready_head) {
+		double bw = budget_wait(&ap->budget, now);
+
+		if (bw < w)
+			w = bw;
+	}
+	if (ap->pause_until - now > w)
+		w = ap->pause_until - now;
+	return w > 0 ? w : 0;
+}
+
+static int
+pump(struct applier *ap, struct err *e)
+{
+	const struct config_backend *cfg = ap->b->cfg;
+	struct http_done *done;
+	size_t ndone, i, want, n;
+	double now = mono_now();
+	int r;
+
+	wake(ap, now);
+	while (now >= ap->pause_until &&
+	    http_multi_running(ap->m) < (size_t)cfg->concurrency &&
+	    ap->nready > ap->ready_head) {
+		want = ap->nready - ap->ready_head;
+		if (want > BATCH_MAX)
+			want = BATCH_MAX;
+		n = budget_take(&ap->budget, want, now);
+		if (n == 0)
+			break;
+		if ((r = send_batch(ap, n, e)) != EXIT_OK)
+			return r;
+	}
+	if (http_multi_running(ap->m) == 0) {
+		double w = idle_wait(ap, now);
+		struct timespec ts = { (time_t)w,
+			(long)((w - (double)(time_t)w) * 1e9) };
+
+		nanosleep(&ts, NULL);
+		return EXIT_OK;
+	}
+	http_multi_wait(ap->m, (long)(idle_wait(ap, now) * 1000) + 1, &done,
+	    &ndone);
+	r = EXIT_OK;
+	for (i = 0; i < ndone; i++) {
+		struct flight *f = done[i].tag;
+
+		if (r == EXIT_OK)
+			r = whole_answer(ap, f, &done[i], e);
+		free(f);
+	}
+	http_done_free(done, ndone);
+	return r;
+}
+
+static int
+graph_apply(struct backend *b, const struct backend_change *c, size_t n,
+    backend_done_fn done, void *ctx, struct err *e)
+{
+	const struct config_backend *cfg = b->cfg;
+	struct http_options opt = { 120, 0, 60, cfg->proxy };
+	struct applier ap;
+	size_t i;
+	int r = EXIT_OK;
+
+	if (n == 0)
+		return EXIT_OK;
+	memset(&ap, 0, sizeof(ap));
+	ap.b = b;
+	ap.changes = c;
+	ap.done = done;
+	ap.ctx = ctx;
+	ap.seed = (unsigned)time(NULL);
+	ap.deadline = mono_now() + (double)cfg->max_retry_time;
+	ap.batch_url = xasprintf("%s/$batch", cfg->graph_url);
+	budget_init(&ap.budget, cfg->write_budget, (double)cfg->write_window,
+	    mono_now());
+	ap.m = http_multi_new(&opt);
+	if (ap.m == NULL) {
+		err_set(e, "cannot initialise libcurl");
+		r = EXIT_BACKEND;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct item it = { i, 0, false, 0 };
+
+		push_ready(&ap, &it);
+	}
+	while (r == EXIT_OK && (ap.nready > ap.ready_head || ap.ndelayed > 0 ||
+	    http_multi_running(ap.m) > 0))
+		r = pump(&ap, e);
+out:
+	http_multi_free(ap.m);
+	free(ap.ready);
+	free(ap.delayed);
+	free(ap.batch_url);
+	return r;
+}
+
 static void
 graph_close(struct backend *b)
 {
@@ -438,5 +860,6 @@ const struct backend_ops backend_graph_ops = {
 	.open = graph_open,
 	.list_skus = graph_list_skus,
 	.list_users = graph_list_users,
+	.apply = graph_apply,
 	.close = graph_close,
 };

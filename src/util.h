@@ -14,6 +14,7 @@ enum exit_code {
 	EXIT_CONFIG = 2,
 	EXIT_DIRECTORY = 3,
 	EXIT_BACKEND = 4,
+	EXIT_PARTIAL = 6,
 	EXIT_DATABASE = 8,
 };
 
