@@ -22,6 +22,10 @@ enum stmt {
 	ST_SEEN,
 	ST_SEEN_ADD,
 	ST_SEEN_DEL,
+	ST_PENDING,
+	ST_RESULT,
+	ST_OWN,
+	ST_DISOWN,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -33,12 +37,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "config_sha256, policy_sha256) VALUES (?, ?, ?, ?, ?)",
 	[ST_RUN_END] = "UPDATE runs SET ended = ?, outcome = ?, exit_code = ?, "
 	    "assigns = ?, unassigns = ?, unfulfilled = ?, skipped = ?, "
-	    "message = ? WHERE id = ?",
+	    "message = ?, failed = ? WHERE id = ?",
 	[ST_OWNED] = "SELECT user, since FROM ownership WHERE sku = ?",
 	[ST_SEEN] = "SELECT user, first_seen FROM entitlements WHERE sku = ?",
 	[ST_SEEN_ADD] = "INSERT OR IGNORE INTO entitlements(sku, user, "
 	    "first_seen) VALUES (?, ?, ?)",
 	[ST_SEEN_DEL] = "DELETE FROM entitlements WHERE sku = ? AND user = ?",
+	[ST_PENDING] = "INSERT INTO changes(run_id, action, app, sku, user, "
+	    "reason, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_RESULT] = "UPDATE changes SET result = ?, outcome = ?, "
+	    "error_code = ?, error_message = ?, request_id = ?, attempts = ?, "
+	    "finished = ? WHERE id = ?",
+	[ST_OWN] = "INSERT OR REPLACE INTO ownership(sku, user, since, run_id) "
+	    "VALUES (?, ?, ?, ?)",
+	[ST_DISOWN] = "DELETE FROM ownership WHERE sku = ? AND user = ?",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -72,6 +84,26 @@ static const char *const schema_sql[] = {
 	"  since INTEGER NOT NULL,"
 	"  run_id INTEGER REFERENCES runs(id),"
 	"  PRIMARY KEY (sku, user)) WITHOUT ROWID;",
+	/* 2: every change and its outcome */
+	"ALTER TABLE runs ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE changes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id),"
+	"  action TEXT NOT NULL,"
+	"  app TEXT NOT NULL,"
+	"  sku TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  result TEXT NOT NULL DEFAULT 'pending',"
+	"  outcome TEXT,"
+	"  error_code TEXT,"
+	"  error_message TEXT,"
+	"  request_id TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  finished INTEGER);"
+	"CREATE INDEX changes_run ON changes(run_id);"
+	"CREATE INDEX changes_user ON changes(user);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(schema_sql) / sizeof(schema_sql[0])))
@@ -279,7 +311,8 @@ audit_run_end(struct audit *a, int64_t run_id, const struct run_result *rr,
 	sqlite3_bind_int64(st, 6, rr->unfulfilled);
 	sqlite3_bind_int64(st, 7, rr->skipped);
 	bind_text(st, 8, rr->message);
-	sqlite3_bind_int64(st, 9, run_id);
+	sqlite3_bind_int64(st, 9, rr->failed);
+	sqlite3_bind_int64(st, 10, run_id);
 	return step_done(a, ST_RUN_END, e);
 }
 
@@ -394,5 +427,149 @@ audit_record_entitled(struct audit *a, const char *sku,
 	}
 out:
 	free(old);
+	return r;
+}
+
+int
+audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
+    size_t n, int64_t now, int64_t *ids, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_PENDING];
+	size_t i;
+	int r;
+
+	if ((r = audit_begin(a, e)) != EXIT_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, run_id);
+		bind_text(st, 2, rows[i].action);
+		bind_text(st, 3, rows[i].app);
+		bind_text(st, 4, rows[i].sku);
+		bind_text(st, 5, rows[i].user);
+		bind_text(st, 6, rows[i].reason);
+		sqlite3_bind_int64(st, 7, now);
+		if ((r = step_done(a, ST_PENDING, e)) != EXIT_OK) {
+			audit_rollback(a);
+			return r;
+		}
+		ids[i] = sqlite3_last_insert_rowid(a->db);
+	}
+	return audit_commit(a, e);
+}
+
+int
+audit_result(struct audit *a, int64_t id, const struct change_result *cr,
+    struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_RESULT];
+
+	bind_text(st, 1, cr->result);
+	bind_text(st, 2, cr->outcome);
+	bind_text(st, 3, cr->error_code);
+	bind_text(st, 4, cr->error_message);
+	bind_text(st, 5, cr->request_id);
+	sqlite3_bind_int(st, 6, cr->attempts);
+	sqlite3_bind_int64(st, 7, cr->finished);
+	sqlite3_bind_int64(st, 8, id);
+	return step_done(a, ST_RESULT, e);
+}
+
+int
+audit_own(struct audit *a, const char *sku, const char *user, int64_t since,
+    int64_t run_id, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_OWN];
+
+	bind_text(st, 1, sku);
+	bind_text(st, 2, user);
+	sqlite3_bind_int64(st, 3, since);
+	sqlite3_bind_int64(st, 4, run_id);
+	return step_done(a, ST_OWN, e);
+}
+
+int
+audit_disown(struct audit *a, const char *sku, const char *user,
+    struct err *e)
+{
+	bind_text(a->st[ST_DISOWN], 1, sku);
+	bind_text(a->st[ST_DISOWN], 2, user);
+	return step_done(a, ST_DISOWN, e);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* The filters become bound parameters of one ad-hoc statement. */
+static void
+filter_sql(const struct audit_filter *f, struct buf *sql)
+{
+	buf_addstr(sql, "SELECT id, run_id, coalesce(finished, created), "
+	    "action, app, sku, user, reason, result, outcome, error_code, "
+	    "error_message, request_id, attempts FROM changes WHERE 1");
+	if (f->run > 0)
+		buf_addstr(sql, " AND run_id = ?1");
+	if (f->run < 0)
+		buf_addstr(sql, " AND run_id = (SELECT max(run_id) FROM "
+		    "changes)");
+	if (f->since > 0)
+		buf_addstr(sql, " AND coalesce(finished, created) >= ?2");
+	if (f->user != NULL)
+		buf_addstr(sql, " AND user = lower(?3)");
+	if (f->app != NULL)
+		buf_addstr(sql, " AND app = ?4");
+	if (f->result != NULL)
+		buf_addstr(sql, " AND result = ?5");
+	buf_addstr(sql, " ORDER BY id");
+}
+
+int
+audit_changes(struct audit *a, const struct audit_filter *f,
+    audit_change_fn fn, void *ctx, struct err *e)
+{
+	struct buf sql = { 0 };
+	sqlite3_stmt *st = NULL;
+	struct audit_change c;
+	int rc = SQLITE_DONE, r = EXIT_OK;
+
+	filter_sql(f, &sql);
+	if (sqlite3_prepare_v2(a->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		r = db_err(a, e, "cannot query changes");
+		goto out;
+	}
+	if (f->run > 0)
+		sqlite3_bind_int64(st, 1, f->run);
+	sqlite3_bind_int64(st, 2, f->since);
+	bind_text(st, 3, f->user);
+	bind_text(st, 4, f->app);
+	bind_text(st, 5, f->result);
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		c.id = sqlite3_column_int64(st, 0);
+		c.run = sqlite3_column_int64(st, 1);
+		c.time = sqlite3_column_int64(st, 2);
+		c.action = col_text(st, 3);
+		c.app = col_text(st, 4);
+		c.sku = col_text(st, 5);
+		c.user = col_text(st, 6);
+		c.reason = col_text(st, 7);
+		c.result = col_text(st, 8);
+		c.outcome = col_text(st, 9);
+		c.error_code = col_text(st, 10);
+		c.error_message = col_text(st, 11);
+		c.request_id = col_text(st, 12);
+		c.attempts = sqlite3_column_int(st, 13);
+		if ((r = fn(ctx, &c)) != EXIT_OK)
+			break;
+	}
+	if (r == EXIT_OK && rc != SQLITE_DONE)
+		r = db_err(a, e, "cannot query changes");
+out:
+	sqlite3_finalize(st);
+	buf_free(&sql);
 	return r;
 }

@@ -22,6 +22,7 @@ struct run_result {
 	const char *outcome;    /* "ok", "config error", "directory error" ... */
 	int exit_code;
 	long assigns, unassigns, unfulfilled, skipped;
+	long failed;            /* changes that failed (apply) */
 	const char *message;    /* the error, or NULL */
 	int64_t ended;
 };
@@ -49,6 +50,60 @@ int audit_seen(struct audit *a, const char *sku, struct intern *keys,
 int audit_record_entitled(struct audit *a, const char *sku,
     const struct intern *keys, const uint32_t *ids, size_t n,
     const struct rc_seen *seen, size_t nseen, int64_t now, struct err *e);
+
+/* One planned change, recorded as pending before it is sent. */
+struct change_row {
+	const char *action;     /* "assign" or "unassign" */
+	const char *app;
+	const char *sku;
+	const char *user;
+	const char *reason;
+};
+
+/* What became of it. */
+struct change_result {
+	const char *result;     /* "ok", "failed" or "skipped" */
+	const char *outcome;    /* outcome_name(): "ok", "no_seats" ... */
+	const char *error_code; /* the backend's, or NULL */
+	const char *error_message;
+	const char *request_id;
+	int attempts;
+	int64_t finished;
+};
+
+/* Insert ROWS as pending for RUN_ID in one transaction; IDS gets each
+ * row's id. */
+int audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
+    size_t n, int64_t now, int64_t *ids, struct err *e);
+/* Record an outcome; the caller groups these in transactions. */
+int audit_result(struct audit *a, int64_t id, const struct change_result *r,
+    struct err *e);
+/* licsync assigned SKU to USER (ownership starts), or it is gone (ends). */
+int audit_own(struct audit *a, const char *sku, const char *user,
+    int64_t since, int64_t run_id, struct err *e);
+int audit_disown(struct audit *a, const char *sku, const char *user,
+    struct err *e);
+
+/* Change rows for `licsync audit`. */
+struct audit_filter {
+	int64_t run;            /* 0: any; -1: the last run with changes */
+	int64_t since;          /* 0: any */
+	const char *user;       /* NULL: any (compared case-insensitively) */
+	const char *app;
+	const char *result;
+};
+
+struct audit_change {
+	int64_t id, run, time;  /* time: finished, else created */
+	const char *action, *app, *sku, *user, *reason, *result, *outcome;
+	const char *error_code, *error_message, *request_id;
+	int attempts;
+};
+
+typedef int (*audit_change_fn)(void *ctx, const struct audit_change *c);
+
+int audit_changes(struct audit *a, const struct audit_filter *f,
+    audit_change_fn fn, void *ctx, struct err *e);
 
 int audit_begin(struct audit *a, struct err *e);
 int audit_commit(struct audit *a, struct err *e);
