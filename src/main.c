@@ -24,6 +24,8 @@ struct command {
 
 static int cmd_check(const struct globals *g, int argc, char **argv);
 static int cmd_plan(const struct globals *g, int argc, char **argv);
+static int cmd_apply(const struct globals *g, int argc, char **argv);
+static int cmd_audit(const struct globals *g, int argc, char **argv);
 static int cmd_help(const struct globals *g, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -31,6 +33,12 @@ static const struct command commands[] = {
 	  "validate the configuration and policy (no network)" },
 	{ "plan", cmd_plan, "[--format text|json|csv] [-o FILE]",
 	  "print the changes the policy calls for; change nothing" },
+	{ "apply", cmd_apply, "[--format text|json|csv] [-o FILE]",
+	  "carry out the plan through the backend" },
+	{ "audit", cmd_audit, "[--run N|last] [--since TIME] [--user KEY] "
+	  "[--app NAME]\n         [--result ok|failed|skipped|pending] "
+	  "[--format text|json|csv]",
+	  "list recorded changes and their outcomes" },
 	{ "help", cmd_help, "[COMMAND]",
 	  "show this help, or a command's" },
 };
@@ -45,7 +53,7 @@ usage(FILE *fp)
 	fprintf(fp, "usage: licsync [-c FILE] [-v] [-q] COMMAND [ARGS]\n"
 	    "       licsync --version\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(fp, "  %-6s %-36s %s\n", commands[i].name,
+		fprintf(fp, "  %-6s %s\n         %s\n", commands[i].name,
 		    commands[i].args, commands[i].summary);
 	fprintf(fp, "\n  -c FILE  configuration (default %s)\n"
 	    "  -v       more output (debug)\n"
@@ -107,22 +115,93 @@ cmd_check(const struct globals *g, int argc, char **argv)
 	return run_check(g->config, dump);
 }
 
+/* The options plan and apply share. */
 static int
-cmd_plan(const struct globals *g, int argc, char **argv)
+plan_options(const char *name, int argc, char **argv, struct plan_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
+	int ch;
+
+	o->format = REPORT_TEXT;
+	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (report_parse_format(optarg, &o->format) != 0) {
+				log_error("unknown format '%s' (use text, json "
+				    "or csv)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			o->out_file = optarg;
+			break;
+		default:
+			command_usage(stderr, find_command(name));
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		command_usage(stderr, find_command(name));
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int
+cmd_plan(const struct globals *g, int argc, char **argv)
+{
 	struct plan_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = g->config;
+	if ((r = plan_options("plan", argc, argv, &o)) != EXIT_OK)
+		return r;
+	return run_plan(&o);
+}
+
+static int
+cmd_apply(const struct globals *g, int argc, char **argv)
+{
+	struct plan_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = g->config;
+	if ((r = plan_options("apply", argc, argv, &o)) != EXIT_OK)
+		return r;
+	return run_apply(&o);
+}
+
+static int
+cmd_audit(const struct globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "run", required_argument, NULL, 'r' },
+		{ "since", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "app", required_argument, NULL, 'a' },
+		{ "result", required_argument, NULL, 'R' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct audit_opts o;
 	int ch;
 
 	memset(&o, 0, sizeof(o));
 	o.config_path = g->config;
 	o.format = REPORT_TEXT;
-	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'r': o.run = optarg; break;
+		case 's': o.since = optarg; break;
+		case 'u': o.user = optarg; break;
+		case 'a': o.app = optarg; break;
+		case 'R': o.result = optarg; break;
 		case 'f':
 			if (report_parse_format(optarg, &o.format) != 0) {
 				log_error("unknown format '%s' (use text, json "
@@ -130,19 +209,16 @@ cmd_plan(const struct globals *g, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'o':
-			o.out_file = optarg;
-			break;
 		default:
-			command_usage(stderr, find_command("plan"));
+			command_usage(stderr, find_command("audit"));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		command_usage(stderr, find_command("plan"));
+		command_usage(stderr, find_command("audit"));
 		return EXIT_USAGE;
 	}
-	return run_plan(&o);
+	return run_audit(&o);
 }
 
 static int

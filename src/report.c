@@ -59,6 +59,15 @@ change_reason(struct buf *b, const struct report_ctx *c,
 		buf_addstr(b, "; assigned by licsync (remove: owned)");
 }
 
+char *
+report_reason(const struct report_ctx *c, const struct rc_change *ch)
+{
+	struct buf why = { 0 };
+
+	change_reason(&why, c, ch);
+	return why.data;
+}
+
 static void
 kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
 {
@@ -141,6 +150,19 @@ change_el(const struct report_ctx *c, size_t i)
 	    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
 	    "user", intern_str(c->keys, ch->user), "reason", why.data);
 	buf_free(&why);
+	if (c->results != NULL) {
+		const struct change_outcome *r = &c->results[i];
+
+		json_object_set_new(o, "result", r->result != NULL ?
+		    json_string(r->result) : json_string("pending"));
+		json_object_set_new(o, "outcome", r->outcome != NULL ?
+		    json_string(r->outcome) : json_null());
+		json_object_set_new(o, "error", r->error != NULL ?
+		    json_string(r->error) : json_null());
+		json_object_set_new(o, "request-id", r->request_id != NULL ?
+		    json_string(r->request_id) : json_null());
+		json_object_set_new(o, "attempts", json_integer(r->attempts));
+	}
 	return o;
 }
 
@@ -280,9 +302,12 @@ report_csv(FILE *fp, const struct report_ctx *c)
 	const struct rc_plan *p = c->plan;
 	size_t i;
 
-	fputs("action,app,sku,user,reason\r\n", fp);
+	fputs(c->results != NULL ? "action,app,sku,user,reason,result,error,"
+	    "request_id\r\n" : "action,app,sku,user,reason\r\n", fp);
 	for (i = 0; i < p->nchanges; i++) {
 		const struct rc_change *ch = &p->changes[i];
+		const struct change_outcome *r = c->results != NULL ?
+		    &c->results[i] : NULL;
 		struct buf why = { 0 };
 
 		change_reason(&why, c, ch);
@@ -290,7 +315,14 @@ report_csv(FILE *fp, const struct report_ctx *c)
 		csv_field(fp, c->policy->apps[ch->app].name, false);
 		csv_field(fp, c->skus[ch->app], false);
 		csv_field(fp, intern_str(c->keys, ch->user), false);
-		csv_field(fp, why.data, true);
+		csv_field(fp, why.data, r == NULL);
+		if (r != NULL) {
+			csv_field(fp, r->result != NULL ? r->result : "pending",
+			    false);
+			csv_field(fp, r->error != NULL ? r->error : "", false);
+			csv_field(fp, r->request_id != NULL ? r->request_id :
+			    "", true);
+		}
 		buf_free(&why);
 	}
 }
@@ -318,6 +350,19 @@ text_table(FILE *fp, const struct report_ctx *c)
 }
 
 static void
+text_result(FILE *fp, const struct change_outcome *r)
+{
+	if (r->result == NULL)
+		fputs(" [pending]", fp);
+	else if (r->error == NULL)
+		fprintf(fp, " [%s]", r->result);
+	else
+		fprintf(fp, " [%s: %s%s%s]", r->result, r->error,
+		    r->request_id != NULL ? "; request-id " : "",
+		    r->request_id != NULL ? r->request_id : "");
+}
+
+static void
 text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 {
 	const struct rc_plan *p = c->plan;
@@ -332,10 +377,13 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 		if (ch->app != a)
 			continue;
 		change_reason(&why, c, ch);
-		fprintf(fp, "  %c %-8s %s: %s\n",
+		fprintf(fp, "  %c %-8s %s: %s",
 		    ch->action == RC_ASSIGN ? '+' : '-',
 		    action_name(ch->action), intern_str(c->keys, ch->user),
 		    why.data);
+		if (c->results != NULL)
+			text_result(fp, &c->results[i]);
+		fputc('\n', fp);
 		buf_free(&why);
 	}
 	if (s->unfulfilled > 0) {
@@ -363,6 +411,30 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 }
 
 static void
+text_applied(FILE *fp, const struct report_ctx *c)
+{
+	size_t i, ok = 0, failed = 0, skipped = 0, pending = 0;
+
+	for (i = 0; i < c->plan->nchanges; i++) {
+		const char *r = c->results[i].result;
+
+		if (r == NULL)
+			pending++;
+		else if (strcmp(r, "ok") == 0)
+			ok++;
+		else if (strcmp(r, "failed") == 0)
+			failed++;
+		else
+			skipped++;
+	}
+	fprintf(fp, "Applied: %zu ok, %zu failed, %zu skipped", ok, failed,
+	    skipped);
+	if (pending > 0)
+		fprintf(fp, ", %zu not known", pending);
+	fputs(".\n", fp);
+}
+
+static void
 report_text(FILE *fp, const struct report_ctx *c)
 {
 	const struct rc_plan *p = c->plan;
@@ -374,7 +446,10 @@ report_text(FILE *fp, const struct report_ctx *c)
 		waiting += p->apps[a].unfulfilled;
 	}
 	fprintf(fp, "Plan: %zu to assign, %zu to unassign, %zu waiting for "
-	    "a seat.\n\n", assigns, unassigns, waiting);
+	    "a seat.\n", assigns, unassigns, waiting);
+	if (c->results != NULL)
+		text_applied(fp, c);
+	fputc('\n', fp);
 	text_table(fp, c);
 	for (a = 0; a < p->napps; a++)
 		text_app(fp, c, (uint32_t)a);
@@ -403,6 +478,88 @@ report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 		report_json(fp, c);
 		break;
 	}
+	fflush(fp);
+	return ferror(fp) ? -1 : 0;
+}
+
+/* ---- audit rows ---- */
+
+static void
+audit_error(const struct audit_change *c, struct buf *b)
+{
+	buf_add(b, "", 0);
+	if (c->error_code != NULL)
+		buf_addstr(b, c->error_code);
+	if (c->error_code != NULL && c->error_message != NULL)
+		buf_addstr(b, ": ");
+	if (c->error_message != NULL)
+		buf_addstr(b, c->error_message);
+}
+
+void
+report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
+    bool first)
+{
+	char when[21];
+	struct buf err = { 0 };
+	json_t *o;
+	char *text;
+
+	format_utc(c->time, when);
+	audit_error(c, &err);
+	switch (f) {
+	case REPORT_TEXT:
+		if (first)
+			fprintf(fp, "%-20s %5s %-8s %-16s %-32s %-8s %s\n",
+			    "TIME", "RUN", "ACTION", "APP", "USER", "RESULT",
+			    "ERROR / REQUEST-ID");
+		fprintf(fp, "%-20s %5lld %-8s %-16s %-32s %s", when,
+		    (long long)c->run, c->action, c->app, c->user, c->result);
+		if (err.len > 0)
+			fprintf(fp, "%*s%s%s%s", (int)(9 - strlen(c->result) % 9),
+			    "", err.data, c->request_id != NULL ? " / " : "",
+			    c->request_id != NULL ? c->request_id : "");
+		fputc('\n', fp);
+		break;
+	case REPORT_CSV:
+		if (first)
+			fputs("time,run,action,app,sku,user,result,error,"
+			    "request-id,reason\r\n", fp);
+		fprintf(fp, "%s,%lld,", when, (long long)c->run);
+		csv_field(fp, c->action, false);
+		csv_field(fp, c->app, false);
+		csv_field(fp, c->sku, false);
+		csv_field(fp, c->user, false);
+		csv_field(fp, c->result, false);
+		csv_field(fp, err.data, false);
+		csv_field(fp, c->request_id != NULL ? c->request_id : "", false);
+		csv_field(fp, c->reason, true);
+		break;
+	case REPORT_JSON:
+		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
+		    "s:s, s:o, s:i}", "time", when, "run", (json_int_t)c->run,
+		    "action", c->action, "app", c->app, "sku", c->sku,
+		    "user", c->user, "result", c->result,
+		    "error", err.len > 0 ? json_string(err.data) : json_null(),
+		    "request-id", c->request_id != NULL ?
+		    json_string(c->request_id) : json_null(),
+		    "reason", c->reason,
+		    "outcome", c->outcome != NULL ? json_string(c->outcome) :
+		    json_null(), "attempts", c->attempts);
+		text = json_dumps(o, JSON_PRESERVE_ORDER);
+		fprintf(fp, "%s\n  %s", first ? "[" : ",", text);
+		free(text);
+		json_decref(o);
+		break;
+	}
+	buf_free(&err);
+}
+
+int
+report_audit_end(FILE *fp, enum report_format f, size_t n)
+{
+	if (f == REPORT_JSON)
+		fputs(n == 0 ? "[]\n" : "\n]\n", fp);
 	fflush(fp);
 	return ferror(fp) ? -1 : 0;
 }

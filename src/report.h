@@ -4,11 +4,21 @@
 
 #include <stdio.h>
 
+#include "audit.h"
 #include "directory.h"
 #include "policy.h"
 #include "reconcile.h"
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV };
+
+/* What became of a change (apply); result NULL: not known (pending). */
+struct change_outcome {
+	const char *result;            /* "ok", "failed", "skipped" */
+	const char *outcome;           /* "ok", "no_seats", ... */
+	char *error;                   /* "code: message", or NULL */
+	char *request_id;
+	int attempts;
+};
 
 struct report_ctx {
 	const struct policy *policy;
@@ -18,11 +28,20 @@ struct report_ctx {
 	const struct dir_stats *dir;
 	const char *user_key;          /* the directory attribute */
 	size_t backend_users;
+	const struct change_outcome *results; /* per change, or NULL */
 };
 
 /* "text", "json" or "csv"; returns -1 for anything else. */
 int report_parse_format(const char *s, enum report_format *f);
+/* Why CHANGE is in the plan, in words; free it. */
+char *report_reason(const struct report_ctx *c, const struct rc_change *ch);
 /* Returns 0, or -1 when writing failed. */
 int report_plan(FILE *fp, enum report_format f, const struct report_ctx *c);
+
+/* `licsync audit`: rows one by one (FIRST for the first), then the end
+ * with the number of rows; the end returns -1 when writing failed. */
+void report_audit_row(FILE *fp, enum report_format f,
+    const struct audit_change *c, bool first);
+int report_audit_end(FILE *fp, enum report_format f, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -17,6 +18,7 @@
 #include "policy.h"
 #include "reconcile.h"
 #include "run.h"
+#include "yamlwalk.h"
 
 /* Holders as read, before the backend's strings are final. */
 struct holder_tmp {
@@ -60,6 +62,15 @@ struct plan_run {
 	size_t nskus;
 	uint32_t *protected_ids;
 	struct rc_plan plan;
+	/* the backend stays open for apply */
+	const struct backend_ops *ops;
+	struct backend *be;
+	struct intern *bids;        /* backend object ids */
+	uint32_t *bid_of;           /* key id -> bids id + 1; 0: none */
+	size_t nbid_of;
+	/* apply: one outcome per plan change */
+	struct change_outcome *results;
+	size_t failed;
 };
 
 static void
@@ -207,6 +218,22 @@ set_backend_user(struct plan_run *pr, uint32_t id, uint8_t v)
 }
 
 static void
+set_backend_id(struct plan_run *pr, uint32_t key, const char *id)
+{
+	if (key >= pr->nbid_of) {
+		size_t n = pr->nbid_of ? pr->nbid_of : 1024;
+
+		while (n <= key)
+			n *= 2;
+		pr->bid_of = xreallocarray(pr->bid_of, n, sizeof(*pr->bid_of));
+		memset(pr->bid_of + pr->nbid_of, 0,
+		    (n - pr->nbid_of) * sizeof(*pr->bid_of));
+		pr->nbid_of = n;
+	}
+	pr->bid_of[key] = intern_add(pr->bids, id) + 1;
+}
+
+static void
 add_holding(struct plan_run *pr, struct app_state *as, uint32_t user,
     const char *group)
 {
@@ -241,6 +268,7 @@ on_user(void *ctx, const struct backend_user *u, struct err *e)
 	pr->backend_users++;
 	set_backend_user(pr, id, u->has_location ? RC_USER_OK :
 	    RC_USER_NO_LOCATION);
+	set_backend_id(pr, id, u->id);
 	for (i = 0; i < u->nlicenses; i++)
 		for (a = 0; a < pr->pol->napps; a++)
 			if (str_ieq(u->licenses[i].sku, pr->apps[a].sku))
@@ -249,27 +277,25 @@ on_user(void *ctx, const struct backend_user *u, struct err *e)
 	return EXIT_OK;
 }
 
+/* Open the backend (kept open for apply) and read SKUs and users. */
 static int
 read_backend(struct plan_run *pr, struct err *e)
 {
-	const struct backend_ops *ops = backend_find(pr->cfg->backend.type);
-	struct backend *b = NULL;
 	int r;
 
-	if (ops == NULL) {
+	pr->ops = backend_find(pr->cfg->backend.type);
+	if (pr->ops == NULL) {
 		err_set(e, "unknown backend type '%s'", pr->cfg->backend.type);
 		return EXIT_CONFIG;
 	}
-	if ((r = ops->open(&pr->cfg->backend, &b, e)) != EXIT_OK)
+	if ((r = pr->ops->open(&pr->cfg->backend, &pr->be, e)) != EXIT_OK)
 		return r;
-	if ((r = ops->list_skus(b, &pr->skus, &pr->nskus, e)) != EXIT_OK)
-		goto out;
+	if ((r = pr->ops->list_skus(pr->be, &pr->skus, &pr->nskus, e)) !=
+	    EXIT_OK)
+		return r;
 	if ((r = resolve_skus(pr, e)) != EXIT_OK)
-		goto out;
-	r = ops->list_users(b, on_user, pr, e);
-out:
-	ops->close(b);
-	return r;
+		return r;
+	return pr->ops->list_users(pr->be, on_user, pr, e);
 }
 
 /* ---- reconcile ---- */
@@ -371,6 +397,25 @@ do_reconcile(struct plan_run *pr)
 	free(gn);
 }
 
+/* Ownership ends when the license is gone, however it went. */
+static int
+forget_gone(struct plan_run *pr, const struct app_state *as, struct err *e)
+{
+	uint8_t *held = xcalloc(intern_count(pr->keys), 1);
+	size_t i;
+	int r = EXIT_OK;
+
+	for (i = 0; i < as->nh; i++)
+		if (as->h[i].direct)
+			held[as->h[i].user] = 1;
+	for (i = 0; i < as->nowned && r == EXIT_OK; i++)
+		if (!held[as->owned[i]])
+			r = audit_disown(pr->db, as->sku,
+			    intern_str(pr->keys, as->owned[i]), e);
+	free(held);
+	return r;
+}
+
 static int
 record_plan(struct plan_run *pr, struct err *e)
 {
@@ -386,6 +431,8 @@ record_plan(struct plan_run *pr, struct err *e)
 
 		r = audit_record_entitled(pr->db, as->sku, pr->keys,
 		    s->entitled_ids, s->entitled, as->seen, as->nseen, now, e);
+		if (r == EXIT_OK)
+			r = forget_gone(pr, as, e);
 		if (r != EXIT_OK) {
 			audit_rollback(pr->db);
 			return r;
@@ -427,23 +474,39 @@ out:
 	return r;
 }
 
-static int
-output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
+static const char **
+app_skus(struct plan_run *pr)
 {
 	const char **skus = xcalloc(pr->pol->napps, sizeof(*skus));
-	struct report_ctx rc;
 	size_t a;
-	int r = EXIT_OK;
 
 	for (a = 0; a < pr->pol->napps; a++)
 		skus[a] = pr->apps[a].sku;
-	rc.policy = pr->pol;
-	rc.skus = skus;
-	rc.keys = pr->keys;
-	rc.plan = &pr->plan;
-	rc.dir = &pr->dst;
-	rc.user_key = pr->cfg->ldap.user_key;
-	rc.backend_users = pr->backend_users;
+	return skus;
+}
+
+static void
+report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->policy = pr->pol;
+	rc->skus = skus;
+	rc->keys = pr->keys;
+	rc->plan = &pr->plan;
+	rc->dir = &pr->dst;
+	rc->user_key = pr->cfg->ldap.user_key;
+	rc->backend_users = pr->backend_users;
+	rc->results = pr->results;
+}
+
+static int
+output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
+{
+	const char **skus = app_skus(pr);
+	struct report_ctx rc;
+	int r = EXIT_OK;
+
+	report_context(pr, skus, &rc);
 	if (o->out_file != NULL)
 		r = write_plan_file(o->out_file, &rc, e);
 	if (r == EXIT_OK && report_plan(stdout, o->format, &rc) != 0) {
@@ -457,7 +520,7 @@ output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 /* ---- the run ---- */
 
 static const char *
-outcome_name(int r)
+run_outcome(int r)
 {
 	switch (r) {
 	case EXIT_OK:
@@ -470,6 +533,8 @@ outcome_name(int r)
 		return "backend error";
 	case EXIT_DATABASE:
 		return "database error";
+	case EXIT_PARTIAL:
+		return "partial";
 	default:
 		return "error";
 	}
@@ -507,9 +572,10 @@ end_run(struct plan_run *pr, int r, const struct err *e)
 	size_t a;
 
 	memset(&rr, 0, sizeof(rr));
-	rr.outcome = outcome_name(r);
+	rr.outcome = run_outcome(r);
 	rr.exit_code = r;
 	rr.message = r != EXIT_OK ? e->msg : NULL;
+	rr.failed = (long)pr->failed;
 	rr.ended = now_seconds();
 	for (a = 0; a < pr->plan.napps; a++) {
 		rr.assigns += (long)pr->plan.apps[a].assign;
@@ -542,11 +608,50 @@ plan_run_free(struct plan_run *pr)
 	backend_skus_free(pr->skus, pr->nskus);
 	free(pr->protected_ids);
 	free(pr->bu);
+	if (pr->be != NULL)
+		pr->ops->close(pr->be);
+	intern_free(pr->bids);
+	free(pr->bid_of);
+	if (pr->results != NULL)
+		for (a = 0; a < pr->plan.nchanges; a++) {
+			free(pr->results[a].error);
+			free(pr->results[a].request_id);
+		}
+	free(pr->results);
 	intern_free(pr->keys);
 	intern_free(pr->bgroups);
 	audit_close(pr->db);
 	policy_free(pr->pol);
 	config_free(pr->cfg);
+}
+
+/* Everything up to a recorded plan: shared by plan and apply. */
+static int
+prepare(struct plan_run *pr, const struct plan_opts *o, const char *command,
+    struct err *e)
+{
+	int r;
+
+	memset(pr, 0, sizeof(*pr));
+	if ((r = config_load(o->config_path, &pr->cfg, e)) != EXIT_OK)
+		return r;
+	if ((r = policy_load(pr->cfg->policy, &pr->pol, e)) != EXIT_OK)
+		return r;
+	if ((r = begin_run(pr, command, e)) != EXIT_OK)
+		return r;
+	pr->keys = intern_new();
+	pr->bgroups = intern_new();
+	pr->bids = intern_new();
+	pr->apps = xcalloc(pr->pol->napps, sizeof(*pr->apps));
+	intern_policy_users(pr);
+	if ((r = read_directory(pr, e)) != EXIT_OK)
+		return r;
+	if ((r = read_backend(pr, e)) != EXIT_OK)
+		return r;
+	if ((r = load_records(pr, e)) != EXIT_OK)
+		return r;
+	do_reconcile(pr);
+	return record_plan(pr, e);
 }
 
 int
@@ -556,32 +661,326 @@ run_plan(const struct plan_opts *o)
 	struct err e;
 	int r;
 
-	memset(&pr, 0, sizeof(pr));
-	if ((r = config_load(o->config_path, &pr.cfg, &e)) != EXIT_OK)
-		goto out;
-	if ((r = policy_load(pr.cfg->policy, &pr.pol, &e)) != EXIT_OK)
-		goto out;
-	if ((r = begin_run(&pr, "plan", &e)) != EXIT_OK)
-		goto out;
-	pr.keys = intern_new();
-	pr.bgroups = intern_new();
-	pr.apps = xcalloc(pr.pol->napps, sizeof(*pr.apps));
-	intern_policy_users(&pr);
-	if ((r = read_directory(&pr, &e)) != EXIT_OK)
-		goto end;
-	if ((r = read_backend(&pr, &e)) != EXIT_OK)
-		goto end;
-	if ((r = load_records(&pr, &e)) != EXIT_OK)
-		goto end;
-	do_reconcile(&pr);
-	if ((r = record_plan(&pr, &e)) != EXIT_OK)
-		goto end;
-	r = output(&pr, o, &e);
-end:
-	end_run(&pr, r, &e);
-out:
+	r = prepare(&pr, o, "plan", &e);
+	if (r == EXIT_OK)
+		r = output(&pr, o, &e);
+	if (pr.db != NULL)
+		end_run(&pr, r, &e);
 	if (r != EXIT_OK)
 		print_err(&e);
 	plan_run_free(&pr);
+	return r;
+}
+
+/* ---- apply ---- */
+
+struct exec {
+	struct plan_run *pr;
+	const size_t *plan_index;   /* backend change -> plan change */
+	const int64_t *row;         /* plan change -> audit row id */
+	size_t uncommitted;
+	int db_r;                   /* first database error */
+	struct err db_e;
+};
+
+static const char *
+result_of(enum outcome o)
+{
+	if (o == OUTCOME_OK)
+		return "ok";
+	if (o == OUTCOME_INHERITED)
+		return "skipped";
+	return "failed";
+}
+
+/* Record one outcome; commit every so often, so that a long run does not
+ * fsync per change yet loses little if it dies. */
+static void
+on_done(void *ctx, size_t idx, const struct backend_outcome *o)
+{
+	struct exec *x = ctx;
+	struct plan_run *pr = x->pr;
+	size_t pi = x->plan_index[idx];
+	const struct rc_change *ch = &pr->plan.changes[pi];
+	const char *sku = pr->apps[ch->app].sku;
+	const char *user = intern_str(pr->keys, ch->user);
+	struct change_outcome *co = &pr->results[pi];
+	struct change_result cr;
+
+	co->result = result_of(o->outcome);
+	co->outcome = outcome_name(o->outcome);
+	co->attempts = o->attempts;
+	if (o->outcome != OUTCOME_OK)
+		co->error = xasprintf("%s%s%s", o->code != NULL ? o->code : "",
+		    o->code != NULL && o->message != NULL ? ": " : "",
+		    o->message != NULL ? o->message : "");
+	co->request_id = o->request_id != NULL ? xstrdup(o->request_id) :
+	    NULL;
+	if (strcmp(co->result, "failed") == 0)
+		pr->failed++;
+	if (x->db_r != EXIT_OK)
+		return;
+	memset(&cr, 0, sizeof(cr));
+	cr.result = co->result;
+	cr.outcome = co->outcome;
+	cr.error_code = o->code;
+	cr.error_message = o->message;
+	cr.request_id = o->request_id;
+	cr.attempts = o->attempts;
+	cr.finished = now_seconds();
+	x->db_r = audit_result(pr->db, x->row[pi], &cr, &x->db_e);
+	if (x->db_r == EXIT_OK && o->outcome == OUTCOME_OK)
+		x->db_r = ch->action == RC_ASSIGN ?
+		    audit_own(pr->db, sku, user, cr.finished, pr->run_id,
+		    &x->db_e) : audit_disown(pr->db, sku, user, &x->db_e);
+	if (x->db_r == EXIT_OK && ++x->uncommitted >= 200) {
+		x->db_r = audit_commit(pr->db, &x->db_e);
+		if (x->db_r == EXIT_OK)
+			x->db_r = audit_begin(pr->db, &x->db_e);
+		x->uncommitted = 0;
+	}
+}
+
+/* Every change of the plan as pending audit rows, before any is sent. */
+static int
+record_pending(struct plan_run *pr, int64_t *rows, struct err *e)
+{
+	const struct rc_plan *p = &pr->plan;
+	struct change_row *cr = xcalloc(p->nchanges, sizeof(*cr));
+	char **why = xcalloc(p->nchanges, sizeof(*why));
+	const char **skus = app_skus(pr);
+	struct report_ctx rc;
+	size_t i;
+	int r;
+
+	report_context(pr, skus, &rc);
+	for (i = 0; i < p->nchanges; i++) {
+		const struct rc_change *ch = &p->changes[i];
+
+		why[i] = report_reason(&rc, ch);
+		cr[i].action = ch->action == RC_ASSIGN ? "assign" : "unassign";
+		cr[i].app = pr->pol->apps[ch->app].name;
+		cr[i].sku = pr->apps[ch->app].sku;
+		cr[i].user = intern_str(pr->keys, ch->user);
+		cr[i].reason = why[i];
+	}
+	r = audit_pending(pr->db, pr->run_id, cr, p->nchanges, now_seconds(),
+	    rows, e);
+	for (i = 0; i < p->nchanges; i++)
+		free(why[i]);
+	free(why);
+	free(cr);
+	free(skus);
+	return r;
+}
+
+/* The backend's view of the changes with ACTION, in plan order. */
+static size_t
+backend_changes(struct plan_run *pr, enum rc_action action,
+    struct backend_change *bc, size_t *plan_index)
+{
+	const struct rc_plan *p = &pr->plan;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nchanges; i++) {
+		const struct rc_change *ch = &p->changes[i];
+		const struct app_policy *ap = &pr->pol->apps[ch->app];
+
+		if (ch->action != action)
+			continue;
+		bc[n].user_id = intern_str(pr->bids, pr->bid_of[ch->user] - 1);
+		bc[n].sku = pr->apps[ch->app].sku;
+		bc[n].add = action == RC_ASSIGN;
+		bc[n].disabled_plans = (const char *const *)ap->disabled_plans.v;
+		bc[n].ndisabled = ap->disabled_plans.n;
+		plan_index[n++] = i;
+	}
+	return n;
+}
+
+/* Unassigns first: they free the seats that assigns take. */
+static int
+execute(struct plan_run *pr, struct err *e)
+{
+	const struct rc_plan *p = &pr->plan;
+	struct backend_change *bc = xcalloc(p->nchanges, sizeof(*bc));
+	size_t *plan_index = xcalloc(p->nchanges, sizeof(*plan_index));
+	int64_t *rows = xcalloc(p->nchanges, sizeof(*rows));
+	static const enum rc_action order[] = { RC_UNASSIGN, RC_ASSIGN };
+	struct exec x;
+	size_t i, n;
+	int r;
+
+	pr->results = xcalloc(p->nchanges, sizeof(*pr->results));
+	if ((r = record_pending(pr, rows, e)) != EXIT_OK)
+		goto out;
+	memset(&x, 0, sizeof(x));
+	x.pr = pr;
+	x.plan_index = plan_index;
+	x.row = rows;
+	for (i = 0; i < 2; i++) {
+		n = backend_changes(pr, order[i], bc, plan_index);
+		if ((r = audit_begin(pr->db, e)) != EXIT_OK)
+			goto out;
+		r = pr->ops->apply(pr->be, bc, n, on_done, &x, e);
+		if (x.db_r == EXIT_OK)
+			x.db_r = audit_commit(pr->db, &x.db_e);
+		else
+			audit_rollback(pr->db);
+		x.uncommitted = 0;
+		if (x.db_r != EXIT_OK) {
+			*e = x.db_e;
+			r = x.db_r;
+		}
+		if (r != EXIT_OK)
+			goto out;
+	}
+	r = pr->failed > 0 ? EXIT_PARTIAL : EXIT_OK;
+	if (r == EXIT_PARTIAL)
+		err_set(e, "%zu change%s failed; see the report and `licsync "
+		    "audit --run %lld --result failed`", pr->failed,
+		    pr->failed == 1 ? "" : "s", (long long)pr->run_id);
+out:
+	free(bc);
+	free(plan_index);
+	free(rows);
+	return r;
+}
+
+int
+run_apply(const struct plan_opts *o)
+{
+	struct plan_run pr;
+	struct err e;
+	int r, ro;
+
+	r = prepare(&pr, o, "apply", &e);
+	if (r == EXIT_OK)
+		r = execute(&pr, &e);
+	if (r == EXIT_OK || r == EXIT_PARTIAL) {
+		ro = output(&pr, o, &e);
+		if (ro != EXIT_OK)
+			r = ro;
+	}
+	if (pr.db != NULL)
+		end_run(&pr, r, &e);
+	if (r != EXIT_OK)
+		print_err(&e);
+	plan_run_free(&pr);
+	return r;
+}
+
+/* ---- audit ---- */
+
+/* "2026-11-28", "2026-11-28T05:07:19Z", or a duration ago ("7d"). */
+static int
+parse_since(const char *s, int64_t *out, struct err *e)
+{
+	static const char *const formats[] = {
+		"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+		"%Y-%m-%d",
+	};
+	struct tm tm;
+	int64_t ago;
+	size_t i;
+
+	if (yw_duration(s, &ago)) {
+		*out = now_seconds() - ago;
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		const char *end;
+
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, formats[i], &tm);
+		if (end != NULL && *end == '\0') {
+			*out = (int64_t)timegm(&tm);
+			return EXIT_OK;
+		}
+	}
+	err_set(e, "--since '%s': use a date (2026-11-28), a UTC time "
+	    "(2026-11-28T05:00:00Z) or a duration ago (7d, 12h)", s);
+	return EXIT_USAGE;
+}
+
+static int
+audit_filter_from(const struct audit_opts *o, struct audit_filter *f,
+    struct err *e)
+{
+	static const char *const results[] = { "ok", "failed", "skipped",
+		"pending" };
+	size_t i;
+	char *end;
+
+	memset(f, 0, sizeof(*f));
+	if (o->run != NULL && strcmp(o->run, "last") == 0) {
+		f->run = -1;
+	} else if (o->run != NULL) {
+		long long v = strtoll(o->run, &end, 10);
+
+		if (end == o->run || *end != '\0' || v <= 0) {
+			err_set(e, "--run '%s': use a run number or 'last'",
+			    o->run);
+			return EXIT_USAGE;
+		}
+		f->run = (int64_t)v;
+	}
+	if (o->since != NULL && parse_since(o->since, &f->since, e) != EXIT_OK)
+		return EXIT_USAGE;
+	for (i = 0; o->result != NULL && i < 4; i++)
+		if (strcmp(o->result, results[i]) == 0)
+			break;
+	if (i == 4) {
+		err_set(e, "--result '%s': use ok, failed, skipped or pending",
+		    o->result);
+		return EXIT_USAGE;
+	}
+	f->user = o->user;
+	f->app = o->app;
+	f->result = o->result;
+	return EXIT_OK;
+}
+
+struct audit_print {
+	enum report_format format;
+	size_t n;
+};
+
+static int
+print_change(void *ctx, const struct audit_change *c)
+{
+	struct audit_print *p = ctx;
+
+	report_audit_row(stdout, p->format, c, p->n++ == 0);
+	return EXIT_OK;
+}
+
+int
+run_audit(const struct audit_opts *o)
+{
+	struct config *cfg = NULL;
+	struct audit *db = NULL;
+	struct audit_filter f;
+	struct audit_print p = { o->format, 0 };
+	struct err e;
+	int r;
+
+	if ((r = audit_filter_from(o, &f, &e)) != EXIT_OK)
+		goto out;
+	if ((r = config_load(o->config_path, &cfg, &e)) != EXIT_OK)
+		goto out;
+	if ((r = audit_open(cfg->database, &db, &e)) != EXIT_OK)
+		goto out;
+	r = audit_changes(db, &f, print_change, &p, &e);
+	if (r == EXIT_OK && report_audit_end(stdout, o->format, p.n) != 0) {
+		err_set(&e, "cannot write the report: %s",
+		    strerror(errno));
+		r = EXIT_USAGE;
+	}
+out:
+	if (r != EXIT_OK)
+		print_err(&e);
+	audit_close(db);
+	config_free(cfg);
 	return r;
 }

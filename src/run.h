@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "audit.h"
 #include "report.h"
 
 struct plan_opts {
@@ -13,6 +14,21 @@ struct plan_opts {
 };
 
 int run_check(const char *config_path, bool dump);
+
+struct audit_opts {
+	const char *config_path;
+	enum report_format format;
+	const char *run;        /* NULL, "last" or a run id */
+	const char *since;      /* NULL, ISO 8601, or a duration ago (7d) */
+	const char *user;
+	const char *app;
+	const char *result;     /* NULL, ok, failed, skipped or pending */
+};
+
+/* List recorded changes; exit 1 for a bad filter. */
+int run_audit(const struct audit_opts *o);
 int run_plan(const struct plan_opts *o);
+/* plan, then carry it out through the backend */
+int run_apply(const struct plan_opts *o);
 
 #endif
