@@ -21,6 +21,13 @@
 #define DEFAULT_DATABASE LOCALSTATEDIR "/lib/licsync/licsync.db"
 #define DEFAULT_POLICY SYSCONFDIR "/licsync/policy.yaml"
 #define DEFAULT_LOCK_FILE RUNSTATEDIR "/licsync/licsync.lock"
+#define DEFAULT_CONCURRENCY 4
+#define DEFAULT_MAX_RETRIES 8
+#define DEFAULT_MAX_RETRY_TIME 600      /* seconds */
+#define DEFAULT_WRITE_BUDGET 3000       /* Graph's limit per app and tenant */
+#define DEFAULT_WRITE_WINDOW 150        /* seconds */
+#define MAX_WRITE_BUDGET 1000000
+#define MAX_DURATION 86400              /* one day */
 
 /* ---- values ---- */
 
@@ -226,6 +233,67 @@ timeout_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 }
 
 static int
+concurrency_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	return int_range(y, k, v, obj, 1, 64, e);
+}
+
+static int
+max_retries_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	return int_range(y, k, v, obj, 0, 100, e);
+}
+
+/* A duration from 1 second to MAX_DURATION. */
+static bool
+period_ok(const char *s, int64_t *out)
+{
+	int64_t t;
+
+	if (!yw_duration(s, &t) || t <= 0 || t > MAX_DURATION)
+		return false;
+	*out = t;
+	return true;
+}
+
+static int
+retry_time_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	if (!period_ok(yw_str(v), YW_FIELD(obj, k, int64_t)))
+		return yw_error(y, v->start_mark, e, "'%s' must be a duration "
+		    "from 1s to 1d, like 10m or 1h30m", k->name);
+	return EXIT_OK;
+}
+
+/* "N/DURATION": at most N writes in any window of DURATION. */
+static int
+write_budget_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	struct config_backend *b = obj;
+	const char *s = yw_str(v), *slash = strchr(s, '/');
+	int64_t window;
+	long n;
+
+	if (slash == NULL || !is_digits(s, (size_t)(slash - s)) ||
+	    slash - s > 7 || !period_ok(slash + 1, &window))
+		goto bad;
+	n = strtol(s, NULL, 10);
+	if (n < 1 || n > MAX_WRITE_BUDGET)
+		goto bad;
+	b->write_budget = n;
+	b->write_window = window;
+	return EXIT_OK;
+bad:
+	return yw_error(y, v->start_mark, e, "'%s' must be writes per "
+	    "duration like 3000/150s (1 to %d writes, 1s to 1d)", k->name,
+	    MAX_WRITE_BUDGET);
+}
+
+static int
 backend_type_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e)
 {
@@ -323,6 +391,41 @@ url_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	return EXIT_OK;
 }
 
+/* A proxy URL, stored as given; libcurl reads the rest.  Credentials
+ * would end up in dumps and logs: they belong in https_proxy. */
+static int
+proxy_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e)
+{
+	static const char *const schemes[] = {
+		"http://", "https://", "socks5://",
+	};
+	const char *s = yw_str(v), *hp = NULL, *p;
+	size_t i, n;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			goto bad;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i]);
+		if (strncasecmp(s, schemes[i], n) == 0) {
+			hp = s + n;
+			break;
+		}
+	}
+	if (hp == NULL || strcspn(hp, ":/?#") == 0)
+		goto bad;
+	if (memchr(hp, '@', strcspn(hp, "/?#")) != NULL)
+		return yw_error(y, v->start_mark, e, "'%s' must not hold a "
+		    "user name or password (use https_proxy)", k->name);
+	free(*YW_FIELD(obj, k, char *));
+	*YW_FIELD(obj, k, char *) = xstrdup(s);
+	return EXIT_OK;
+bad:
+	return yw_error(y, v->start_mark, e,
+	    "'%s' must be an http://, https:// or socks5:// URL", k->name);
+}
+
 /* A count, or "N%" with N from 0 to 100. */
 static int
 limit_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
@@ -405,11 +508,25 @@ static const struct yw_key backend_keys[] = {
 	{ "client_id", YW_STRING, NULL,
 	    offsetof(struct config_backend, client_id), YW_REQUIRED },
 	{ "client_secret_file", YW_STRING, path_key,
-	    offsetof(struct config_backend, client_secret_file), YW_REQUIRED },
+	    offsetof(struct config_backend, client_secret_file), 0 },
+	{ "client_certificate_file", YW_STRING, path_key,
+	    offsetof(struct config_backend, client_certificate_file), 0 },
+	{ "client_key_file", YW_STRING, path_key,
+	    offsetof(struct config_backend, client_key_file), 0 },
 	{ "graph_url", YW_STRING, url_key,
 	    offsetof(struct config_backend, graph_url), 0 },
 	{ "token_url", YW_STRING, url_key,
 	    offsetof(struct config_backend, token_url), 0 },
+	{ "proxy", YW_STRING, proxy_key,
+	    offsetof(struct config_backend, proxy), 0 },
+	{ "concurrency", YW_INT, concurrency_key,
+	    offsetof(struct config_backend, concurrency), 0 },
+	{ "max_retries", YW_INT, max_retries_key,
+	    offsetof(struct config_backend, max_retries), 0 },
+	{ "max_retry_time", YW_STRING, retry_time_key,
+	    offsetof(struct config_backend, max_retry_time), 0 },
+	{ "write_budget", YW_STRING, write_budget_key,
+	    offsetof(struct config_backend, write_budget), 0 },
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
 
@@ -438,11 +555,37 @@ ldap_section(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	return EXIT_OK;
 }
 
+/* Exactly one credential: a secret, or a certificate and its key. */
 static int
 backend_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e)
 {
-	return yw_walk(y, v, backend_keys, YW_FIELD(obj, k, void), k->name, e);
+	struct config_backend *b = YW_FIELD(obj, k, struct config_backend);
+	const char *msg = NULL;
+	int r;
+
+	r = yw_walk(y, v, backend_keys, b, k->name, e);
+	if (r != EXIT_OK)
+		return r;
+	if (b->client_secret_file != NULL && b->client_certificate_file != NULL)
+		msg = "'client_secret_file' and 'client_certificate_file' "
+		    "exclude each other";
+	else if (b->client_secret_file != NULL && b->client_key_file != NULL)
+		msg = "'client_secret_file' and 'client_key_file' "
+		    "exclude each other";
+	else if (b->client_certificate_file != NULL &&
+	    b->client_key_file == NULL)
+		msg = "'client_certificate_file' needs 'client_key_file'";
+	else if (b->client_key_file != NULL &&
+	    b->client_certificate_file == NULL)
+		msg = "'client_key_file' needs 'client_certificate_file'";
+	else if (b->client_secret_file == NULL &&
+	    b->client_certificate_file == NULL)
+		msg = "'backend' needs 'client_secret_file' or "
+		    "'client_certificate_file'";
+	if (msg != NULL)
+		return yw_error(y, v->start_mark, e, "%s", msg);
+	return EXIT_OK;
 }
 
 static int
@@ -543,6 +686,12 @@ config_load(const char *path, struct config **out, struct err *e)
 	*out = NULL;
 	c->path = xstrdup(path);
 	c->ldap.tls_reqcert = TLS_REQCERT_DEMAND;
+	/* Set before reading: 0 is a valid max_retries. */
+	c->backend.concurrency = DEFAULT_CONCURRENCY;
+	c->backend.max_retries = DEFAULT_MAX_RETRIES;
+	c->backend.max_retry_time = DEFAULT_MAX_RETRY_TIME;
+	c->backend.write_budget = DEFAULT_WRITE_BUDGET;
+	c->backend.write_window = DEFAULT_WRITE_WINDOW;
 	y.user = dir;
 	r = yw_open(&y, path, e);
 	if (r == EXIT_OK)
@@ -575,8 +724,11 @@ config_free(struct config *c)
 	free(c->backend.tenant_id);
 	free(c->backend.client_id);
 	free(c->backend.client_secret_file);
+	free(c->backend.client_certificate_file);
+	free(c->backend.client_key_file);
 	free(c->backend.graph_url);
 	free(c->backend.token_url);
+	free(c->backend.proxy);
 	free(c->database);
 	free(c->policy);
 	free(c->lock_file);
@@ -613,16 +765,50 @@ dump_ldap(const struct config_ldap *l, FILE *fp)
 	fprintf(fp, "  timeout: %d\n", l->timeout);
 }
 
+/* Seconds in the largest unit that divides them: 600 as 10m, 150 as 150s. */
+static void
+format_duration(int64_t t, char *out, size_t size)
+{
+	static const struct {
+		char unit;
+		int64_t seconds;
+	} units[] = {
+		{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
+	};
+	size_t i;
+
+	for (i = 0; t > 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (t % units[i].seconds == 0) {
+			snprintf(out, size, "%lld%c",
+			    (long long)(t / units[i].seconds), units[i].unit);
+			return;
+		}
+	}
+	snprintf(out, size, "%llds", (long long)t);
+}
+
 static void
 dump_backend(const struct config_backend *b, FILE *fp)
 {
+	char d[32];
+
 	fputs("backend:\n", fp);
 	put_str(fp, "  ", "type", b->type);
 	put_str(fp, "  ", "tenant_id", b->tenant_id);
 	put_str(fp, "  ", "client_id", b->client_id);
 	put_str(fp, "  ", "client_secret_file", b->client_secret_file);
+	put_str(fp, "  ", "client_certificate_file",
+	    b->client_certificate_file);
+	put_str(fp, "  ", "client_key_file", b->client_key_file);
 	put_str(fp, "  ", "graph_url", b->graph_url);
 	put_str(fp, "  ", "token_url", b->token_url);
+	put_str(fp, "  ", "proxy", b->proxy);
+	fprintf(fp, "  concurrency: %d\n", b->concurrency);
+	fprintf(fp, "  max_retries: %d\n", b->max_retries);
+	format_duration(b->max_retry_time, d, sizeof(d));
+	fprintf(fp, "  max_retry_time: %s\n", d);
+	format_duration(b->write_window, d, sizeof(d));
+	fprintf(fp, "  write_budget: %ld/%s\n", b->write_budget, d);
 }
 
 void

@@ -57,54 +57,6 @@ guid_ok(const char *s)
 	return true;
 }
 
-static int64_t
-unit_seconds(char u)
-{
-	switch (u) {
-	case 's':
-		return 1;
-	case 'm':
-		return 60;
-	case 'h':
-		return 3600;
-	case 'd':
-		return 86400;
-	case 'w':
-		return 7 * 86400;
-	}
-	return 0;
-}
-
-/* "0", or one or more <digits><unit>: 72h, 7d, 1d12h, 90m. */
-static bool
-duration_ok(const char *s, int64_t *out)
-{
-	int64_t total = 0, n, unit;
-
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return true;
-	}
-	if (*s == '\0')
-		return false;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return false;
-		for (n = 0; *s >= '0' && *s <= '9'; s++) {
-			if (n > (INT64_MAX - 9) / 10)
-				return false;
-			n = n * 10 + (*s - '0');
-		}
-		unit = unit_seconds(*s);
-		if (unit == 0 || n > (INT64_MAX - total) / unit)
-			return false;
-		total += n * unit;
-		s++;
-	}
-	*out = total;
-	return true;
-}
-
 static int
 sku_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
     struct err *e)
@@ -245,7 +197,7 @@ static int
 grace_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
     struct err *e)
 {
-	if (!duration_ok(yw_str(v), YW_FIELD(obj, k, int64_t)))
+	if (!yw_duration(yw_str(v), YW_FIELD(obj, k, int64_t)))
 		return yw_error(y, v->start_mark, e,
 		    "'%s' must be a duration like 72h, 7d or 1d12h", k->name);
 	return EXIT_OK;

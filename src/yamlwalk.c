@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -339,6 +340,53 @@ yw_long(const yaml_node_t *n, long *out)
 	if (errno != 0 || *end != '\0')
 		return false;
 	*out = v;
+	return true;
+}
+
+static int64_t
+unit_seconds(char u)
+{
+	switch (u) {
+	case 's':
+		return 1;
+	case 'm':
+		return 60;
+	case 'h':
+		return 3600;
+	case 'd':
+		return 86400;
+	case 'w':
+		return 7 * 86400;
+	}
+	return 0;
+}
+
+bool
+yw_duration(const char *s, int64_t *out)
+{
+	int64_t total = 0, n, unit;
+
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return true;
+	}
+	if (*s == '\0')
+		return false;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return false;
+		for (n = 0; *s >= '0' && *s <= '9'; s++) {
+			if (n > (INT64_MAX - 9) / 10)
+				return false;
+			n = n * 10 + (*s - '0');
+		}
+		unit = unit_seconds(*s);
+		if (unit == 0 || n > (INT64_MAX - total) / unit)
+			return false;
+		total += n * unit;
+		s++;
+	}
+	*out = total;
 	return true;
 }
 

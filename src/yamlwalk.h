@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <yaml.h>
@@ -91,6 +92,11 @@ const char *yw_str(const yaml_node_t *n);
 bool yw_is_null(const yaml_node_t *n);
 /* A plain decimal integer; false when it is not one or overflows. */
 bool yw_long(const yaml_node_t *n, long *out);
+
+/* A duration in seconds: "0", or one or more <digits><unit> with the units
+ * s, m, h, d and w (72h, 7d, 1d12h, 90m); false when it is not one or
+ * overflows. */
+bool yw_duration(const char *s, int64_t *out);
 
 /* Each item of LIST (the value of key K) must be a non-empty string; each
  * is checked by CHECK when not NULL, then added to OUT. */

@@ -17,6 +17,10 @@
 /* Four lines: the smallest valid configuration. */
 #define BACKEND "backend:\n  tenant_id: t\n  client_id: c\n" \
 	"  client_secret_file: s\n"
+/* The same with certificate credentials. */
+#define CERT_BACKEND "backend:\n  tenant_id: t\n  client_id: c\n" \
+	"  client_certificate_file: certs/graph.pem\n" \
+	"  client_key_file: /etc/licsync/graph.key\n"
 
 /* Load PATH for the shared error helpers: nothing may come back. */
 static int
@@ -134,6 +138,14 @@ test_defaults(void **state)
 	    "https://graph.microsoft.com/v1.0");
 	assert_string_equal(c->backend.token_url,
 	    "https://login.microsoftonline.com/t/oauth2/v2.0/token");
+	assert_null(c->backend.client_certificate_file);
+	assert_null(c->backend.client_key_file);
+	assert_null(c->backend.proxy);
+	assert_int_equal(c->backend.concurrency, 4);
+	assert_int_equal(c->backend.max_retries, 8);
+	assert_int_equal(c->backend.max_retry_time, 600);
+	assert_int_equal(c->backend.write_budget, 3000);
+	assert_int_equal(c->backend.write_window, 150);
 	assert_string_equal(c->database,
 	    LOCALSTATEDIR "/lib/licsync/licsync.db");
 	assert_string_equal(c->policy, SYSCONFDIR "/licsync/policy.yaml");
@@ -167,6 +179,11 @@ static const char full_yaml[] =
     "  client_secret_file: /etc/licsync/graph.secret\n"
     "  graph_url: http://127.0.0.1:8080/v1.0//\n"
     "  token_url: http://localhost:8080/{tenant_id}/token?t={tenant_id}\n"
+    "  proxy: http://proxy.example.com:3128/\n"
+    "  concurrency: 64\n"
+    "  max_retries: 0\n"
+    "  max_retry_time: 1h30m\n"
+    "  write_budget: 1000000/1d\n"
     "database: /var/db/l.db\n"
     "policy: /etc/licsync/policy.d\n"
     "lock_file: /run/l.lock\n"
@@ -203,6 +220,15 @@ test_full(void **state)
 	assert_string_equal(c->backend.graph_url, "http://127.0.0.1:8080/v1.0");
 	assert_string_equal(c->backend.token_url, "http://localhost:8080/"
 	    "contoso.onmicrosoft.com/token?t=contoso.onmicrosoft.com");
+	assert_null(c->backend.client_certificate_file);
+	assert_null(c->backend.client_key_file);
+	assert_string_equal(c->backend.proxy,
+	    "http://proxy.example.com:3128/");
+	assert_int_equal(c->backend.concurrency, 64);
+	assert_int_equal(c->backend.max_retries, 0);
+	assert_int_equal(c->backend.max_retry_time, 5400);
+	assert_int_equal(c->backend.write_budget, 1000000);
+	assert_int_equal(c->backend.write_window, 86400);
 	assert_string_equal(c->database, "/var/db/l.db");
 	assert_string_equal(c->policy, "/etc/licsync/policy.d");
 	assert_string_equal(c->lock_file, "/run/l.lock");
@@ -254,6 +280,30 @@ test_relative_paths(void **state)
 	assert_string_equal(c->backend.token_url, "https://login."
 	    "microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/"
 	    "v2.0/token");
+	config_free(c);
+	unlink(path);
+	free(path);
+	free(dir);
+}
+
+static const char cert_yaml[] = CERT_BACKEND;
+
+/* Certificate credentials: both files, resolved like the others. */
+static void
+test_certificate(void **state)
+{
+	struct config *c;
+	char *path, *dir, *s;
+
+	(void)state;
+	c = load_ok(cert_yaml, &path);
+	dir = dirname_of(path);
+	assert_null(c->backend.client_secret_file);
+	s = xasprintf("%s/certs/graph.pem", dir);
+	assert_string_equal(c->backend.client_certificate_file, s);
+	free(s);
+	assert_string_equal(c->backend.client_key_file,
+	    "/etc/licsync/graph.key");
 	config_free(c);
 	unlink(path);
 	free(path);
@@ -324,6 +374,70 @@ test_urls_ok(void **state)
 		c = load_ok(yaml, NULL);
 		assert_non_null(c->backend.graph_url);
 		assert_string_equal(c->backend.token_url, ok[i]);
+		config_free(c);
+		free(yaml);
+	}
+}
+
+static void
+test_proxies_ok(void **state)
+{
+	static const char *const ok[] = {
+		"http://proxy", "http://proxy.example.com:3128",
+		"HTTP://proxy:8080/", "https://proxy.example.com",
+		"socks5://127.0.0.1:1080", "http://[2001:db8::1]:3128",
+		"http://10.0.0.1:3128/?x=1",
+	};
+	struct config *c;
+	char *yaml;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(ok); i++) {
+		yaml = xasprintf(BACKEND "  proxy: \"%s\"\n", ok[i]);
+		c = load_ok(yaml, NULL);
+		assert_string_equal(c->backend.proxy, ok[i]);
+		config_free(c);
+		free(yaml);
+	}
+}
+
+static void
+test_limits_ok(void **state)
+{
+	static const struct {
+		const char *yaml;
+		int concurrency, max_retries;
+		int64_t max_retry_time;
+		long write_budget;
+		int64_t write_window;
+	} ok[] = {
+		{ "  concurrency: 1\n  max_retries: 100\n"
+		  "  max_retry_time: 1s\n  write_budget: 1/1s\n",
+		  1, 100, 1, 1, 1 },
+		{ "  concurrency: 64\n  max_retries: 0\n"
+		  "  max_retry_time: 1d\n  write_budget: 0003000/2m30s\n",
+		  64, 0, 86400, 3000, 150 },
+		{ "  max_retry_time: 23h59m60s\n"
+		  "  write_budget: \"1000000/24h\"\n",
+		  4, 8, 86400, 1000000, 86400 },
+		{ "  max_retry_time: 90s\n  write_budget: 20/10m\n",
+		  4, 8, 90, 20, 600 },
+	};
+	struct config *c;
+	char *yaml;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(ok); i++) {
+		yaml = xasprintf(BACKEND "%s", ok[i].yaml);
+		c = load_ok(yaml, NULL);
+		assert_int_equal(c->backend.concurrency, ok[i].concurrency);
+		assert_int_equal(c->backend.max_retries, ok[i].max_retries);
+		assert_int_equal(c->backend.max_retry_time,
+		    ok[i].max_retry_time);
+		assert_int_equal(c->backend.write_budget, ok[i].write_budget);
+		assert_int_equal(c->backend.write_window, ok[i].write_window);
 		config_free(c);
 		free(yaml);
 	}
@@ -412,6 +526,11 @@ test_dump_round_trip(void **state)
 	round_trip(BACKEND);
 	round_trip(full_yaml);
 	round_trip(BACKEND "safety:\n  max_unassign: 0\n");
+	round_trip(cert_yaml);
+	round_trip(CERT_BACKEND "  proxy: \"socks5://[::1]:1080\"\n"
+	    "  max_retry_time: 1h30m\n  write_budget: 1/1s\n");
+	round_trip(BACKEND "  max_retry_time: 59s\n  write_budget: 7/12h\n");
+	round_trip(BACKEND "  max_retry_time: 61m\n  write_budget: 9/3600s\n");
 	/* Values that need quoting. */
 	round_trip("backend:\n"
 	    "  tenant_id: \"123\"\n"
@@ -445,6 +564,10 @@ test_dump_content(void **state)
 	    "  graph_url: https://graph.microsoft.com/v1.0\n"
 	    "  token_url: https://login.microsoftonline.com/t/oauth2/v2.0/"
 	    "token\n"
+	    "  concurrency: 4\n"
+	    "  max_retries: 8\n"
+	    "  max_retry_time: 10m\n"
+	    "  write_budget: 3000/150s\n"
 	    "database: /d\n"
 	    "policy: /p\n"
 	    "lock_file: /l\n"
@@ -459,6 +582,41 @@ test_dump_content(void **state)
 	    "lock_file: /l\nsafety:\n  max_unassign: 5%\n", NULL);
 	d = dump_string(c);
 	assert_string_equal(d, want);
+	free(d);
+	config_free(c);
+}
+
+/* Certificate credentials and the limits, in their dumped form. */
+static void
+test_dump_certificate(void **state)
+{
+	static const char want[] =
+	    "  client_id: c\n"
+	    "  client_certificate_file: /etc/c.pem\n"
+	    "  client_key_file: \"/etc/k: key\"\n"
+	    "  graph_url: https://graph.microsoft.com/v1.0\n"
+	    "  token_url: https://login.microsoftonline.com/t/oauth2/v2.0/"
+	    "token\n"
+	    "  proxy: socks5://proxy:1080\n"
+	    "  concurrency: 1\n"
+	    "  max_retries: 0\n"
+	    "  max_retry_time: 90m\n"
+	    "  write_budget: 100/1d\n"
+	    "database: ";
+	struct config *c;
+	char *d;
+
+	(void)state;
+	c = load_ok("backend:\n  tenant_id: t\n  client_id: c\n"
+	    "  client_key_file: \"/etc/k: key\"\n"
+	    "  client_certificate_file: /etc/c.pem\n"
+	    "  proxy: socks5://proxy:1080\n  concurrency: 1\n"
+	    "  max_retries: 0\n  max_retry_time: 1h30m\n"
+	    "  write_budget: 100/24h\n", NULL);
+	d = dump_string(c);
+	if (strstr(d, want) == NULL)
+		fail_msg("dump:\n%s", d);
+	assert_null(strstr(d, "client_secret_file"));
 	free(d);
 	config_free(c);
 }
@@ -754,6 +912,22 @@ test_wrong_types(void **state)
 		  "FILE:6:8: 'uri' must not be empty\n"
 		  "  uri: \"  \"\n"
 		  "       ^" },
+		{ BACKEND "  concurrency: \"4\"\n",
+		  "FILE:5:16: 'concurrency' must be an integer\n"
+		  "  concurrency: \"4\"\n"
+		  "               ^" },
+		{ BACKEND "  max_retries: 8.0\n",
+		  "FILE:5:16: 'max_retries' must be an integer\n"
+		  "  max_retries: 8.0\n"
+		  "               ^" },
+		{ BACKEND "  proxy: \"\"\n",
+		  "FILE:5:10: 'proxy' must not be empty\n"
+		  "  proxy: \"\"\n"
+		  "         ^" },
+		{ BACKEND "  client_key_file: ~\n",
+		  "FILE:5:20: 'client_key_file' must be a string\n"
+		  "  client_key_file: ~\n"
+		  "                   ^" },
 		{ BACKEND "database: {a: b}\n",
 		  "FILE:5:11: 'database' must be a string\n"
 		  "database: {a: b}\n"
@@ -782,10 +956,46 @@ test_missing_keys(void **state)
 		  "  tenant_id: t\n"
 		  "  ^" },
 		{ "backend: {tenant_id: t, client_id: c}\n",
-		  "FILE:1:10: missing required key 'client_secret_file' in "
-		  "'backend'\n"
+		  "FILE:1:10: 'backend' needs 'client_secret_file' or "
+		  "'client_certificate_file'\n"
 		  "backend: {tenant_id: t, client_id: c}\n"
 		  "         ^" },
+		{ "# c\nbackend:\n  tenant_id: t\n  client_id: c\n",
+		  "FILE:3:3: 'backend' needs 'client_secret_file' or "
+		  "'client_certificate_file'\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
+		{ BACKEND "  client_certificate_file: c.pem\n"
+		  "  client_key_file: k.pem\n",
+		  "FILE:2:3: 'client_secret_file' and "
+		  "'client_certificate_file' exclude each other\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
+		{ BACKEND "  client_certificate_file: c.pem\n",
+		  "FILE:2:3: 'client_secret_file' and "
+		  "'client_certificate_file' exclude each other\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
+		{ BACKEND "  client_key_file: k.pem\n",
+		  "FILE:2:3: 'client_secret_file' and 'client_key_file' "
+		  "exclude each other\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
+		{ "backend:\n  tenant_id: t\n  client_id: c\n"
+		  "  client_certificate_file: c.pem\n",
+		  "FILE:2:3: 'client_certificate_file' needs "
+		  "'client_key_file'\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
+		{ "backend: {client_key_file: k, tenant_id: t, client_id: c}\n",
+		  "FILE:1:10: 'client_key_file' needs "
+		  "'client_certificate_file'\n"
+		  "backend: {client_key_file: k, tenant_id: t, client_id: c}\n"
+		  "         ^" },
+		{ "backend:\n  client_key_file: k\n  client_id: c\n",
+		  "FILE:2:3: missing required key 'tenant_id' in 'backend'\n"
+		  "  client_key_file: k\n"
+		  "  ^" },
 		{ "backend: {}\n",
 		  "FILE:1:10: missing required key 'tenant_id' in 'backend'\n"
 		  "backend: {}\n"
@@ -980,10 +1190,108 @@ test_backend_values(void **state)
 		  "loopback)\n"
 		  "  token_url: \"https://a b\"\n"
 		  "             ^" },
+		{ BACKEND "  proxy: proxy.example.com:3128\n",
+		  "FILE:5:10: 'proxy' must be an http://, https:// or "
+		  "socks5:// URL\n"
+		  "  proxy: proxy.example.com:3128\n"
+		  "         ^" },
+		{ BACKEND "  proxy: socks4://proxy:1080\n",
+		  "FILE:5:10: 'proxy' must be an http://, https:// or "
+		  "socks5:// URL\n"
+		  "  proxy: socks4://proxy:1080\n"
+		  "         ^" },
+		{ BACKEND "  proxy: http://\n",
+		  "FILE:5:10: 'proxy' must be an http://, https:// or "
+		  "socks5:// URL\n"
+		  "  proxy: http://\n"
+		  "         ^" },
+		{ BACKEND "  proxy: http://:3128\n",
+		  "FILE:5:10: 'proxy' must be an http://, https:// or "
+		  "socks5:// URL\n"
+		  "  proxy: http://:3128\n"
+		  "         ^" },
+		{ BACKEND "  proxy: \"http://proxy /\"\n",
+		  "FILE:5:10: 'proxy' must be an http://, https:// or "
+		  "socks5:// URL\n"
+		  "  proxy: \"http://proxy /\"\n"
+		  "         ^" },
+		{ BACKEND "  proxy: http://user:pw@proxy:3128\n",
+		  "FILE:5:10: 'proxy' must not hold a user name or password "
+		  "(use https_proxy)\n"
+		  "  proxy: http://user:pw@proxy:3128\n"
+		  "         ^" },
+		{ BACKEND "  concurrency: 0\n",
+		  "FILE:5:16: 'concurrency' must be between 1 and 64\n"
+		  "  concurrency: 0\n"
+		  "               ^" },
+		{ BACKEND "  concurrency: 65\n",
+		  "FILE:5:16: 'concurrency' must be between 1 and 64\n"
+		  "  concurrency: 65\n"
+		  "               ^" },
+		{ BACKEND "  max_retries: -1\n",
+		  "FILE:5:16: 'max_retries' must be between 0 and 100\n"
+		  "  max_retries: -1\n"
+		  "               ^" },
+		{ BACKEND "  max_retries: 101\n",
+		  "FILE:5:16: 'max_retries' must be between 0 and 100\n"
+		  "  max_retries: 101\n"
+		  "               ^" },
 	};
 
 	(void)state;
 	check_cases(cases, NCASES(cases));
+}
+
+static void
+test_duration_values(void **state)
+{
+	static const char *const bad_time[] = {
+		"0", "0s", "600", "10", "-5m", "10M", "1.5h", "10 m", "m",
+		"1d1s", "2d", "1w", "99999999999999999999s", "[10m]", "{}",
+	};
+	static const char *const bad_budget[] = {
+		"3000", "3000/", "/150s", "0/150s", "1000001/150s",
+		"99999999/1s", "-1/1s", "3000/0", "3000/150", "3000/1d1s",
+		"3000 / 150s", "3000/150s/1", "1e3/150s", "[3000/150s]",
+	};
+	struct buf yaml = { 0 }, want = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(bad_time); i++) {
+		buf_printf(&yaml, "%s  max_retry_time: %s\n", BACKEND,
+		    bad_time[i]);
+		buf_printf(&want, "FILE:5:19: 'max_retry_time' must be a "
+		    "duration from 1s to 1d, like 10m or 1h30m\n"
+		    "  max_retry_time: %s\n"
+		    "                  ^", bad_time[i]);
+		if (bad_time[i][0] == '[' || bad_time[i][0] == '{') {
+			buf_free(&want);
+			buf_printf(&want, "FILE:5:19: 'max_retry_time' must be "
+			    "a string\n  max_retry_time: %s\n"
+			    "                  ^", bad_time[i]);
+		}
+		check_error(yaml.data, want.data);
+		buf_free(&yaml);
+		buf_free(&want);
+	}
+	for (i = 0; i < NCASES(bad_budget); i++) {
+		buf_printf(&yaml, "%s  write_budget: %s\n", BACKEND,
+		    bad_budget[i]);
+		buf_printf(&want, "FILE:5:17: 'write_budget' must be writes "
+		    "per duration like 3000/150s (1 to 1000000 writes, 1s to "
+		    "1d)\n  write_budget: %s\n"
+		    "                ^", bad_budget[i]);
+		if (bad_budget[i][0] == '[') {
+			buf_free(&want);
+			buf_printf(&want, "FILE:5:17: 'write_budget' must be "
+			    "a string\n  write_budget: %s\n"
+			    "                ^", bad_budget[i]);
+		}
+		check_error(yaml.data, want.data);
+		buf_free(&yaml);
+		buf_free(&want);
+	}
 }
 
 static void
@@ -1016,12 +1324,16 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_certificate),
 		cmocka_unit_test(test_relative_config_path),
 		cmocka_unit_test(test_urls_ok),
+		cmocka_unit_test(test_proxies_ok),
+		cmocka_unit_test(test_limits_ok),
 		cmocka_unit_test(test_user_keys_ok),
 		cmocka_unit_test(test_max_unassign),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_content),
+		cmocka_unit_test(test_dump_certificate),
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_syntax_errors),
@@ -1033,6 +1345,7 @@ main(void)
 		cmocka_unit_test(test_missing_keys),
 		cmocka_unit_test(test_ldap_values),
 		cmocka_unit_test(test_backend_values),
+		cmocka_unit_test(test_duration_values),
 		cmocka_unit_test(test_safety_values),
 	};
 
