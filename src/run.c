@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "config.h"
 #include "directory.h"
+#include "jwt.h"
 #include "log.h"
 #include "policy.h"
 #include "reconcile.h"
@@ -96,6 +97,22 @@ check_secret(const char *path, struct err *e)
 	return r;
 }
 
+/* Certificate credentials: sign a throwaway assertion, which checks both
+ * files, the key's privacy and that the key matches the certificate. */
+static int
+check_certificate(const struct config_backend *b, struct err *e)
+{
+	char *jwt = NULL;
+	int r;
+
+	if (b->client_certificate_file == NULL)
+		return EXIT_OK;
+	r = jwt_client_assertion(b->client_certificate_file, b->client_key_file,
+	    b->client_id, b->token_url, now_seconds(), &jwt, e);
+	free(jwt);
+	return r;
+}
+
 int
 run_check(const char *config_path, bool dump)
 {
@@ -109,7 +126,8 @@ run_check(const char *config_path, bool dump)
 	if ((r = policy_load(cfg->policy, &pol, &e)) != EXIT_OK)
 		goto out;
 	if ((r = check_secret(cfg->ldap.bind_password_file, &e)) != EXIT_OK ||
-	    (r = check_secret(cfg->backend.client_secret_file, &e)) != EXIT_OK)
+	    (r = check_secret(cfg->backend.client_secret_file, &e)) != EXIT_OK ||
+	    (r = check_certificate(&cfg->backend, &e)) != EXIT_OK)
 		goto out;
 	if (dump) {
 		config_dump(cfg, stdout);
