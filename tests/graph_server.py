@@ -41,6 +41,7 @@ Test control (no authentication, not counted in the stats):
   GET  /_test/stats          counters; POST /_test/reset-stats zeroes them
   POST /_test/expire-tokens  every issued token now gets 401
   GET|PUT /_test/config      latency_ms, fault_429, fault_503, retry_after,
+                             faults_on_writes_only (0/1: fault only writes),
                              token_lifetime; PUT changes them, seed re-seeds
 
 The --log file has one JSON line per request: time, method, path, status,
@@ -731,7 +732,8 @@ class App:
                        "fault_429": args.fault_429,
                        "fault_503": args.fault_503,
                        "retry_after": args.retry_after,
-                       "token_lifetime": args.token_lifetime}
+                       "token_lifetime": args.token_lifetime,
+                       "faults_on_writes_only": 0}
         self.max_requests = args.max_requests
         self.seed(args.seed)
         self.tokens = {}            # access token -> expiry (epoch seconds)
@@ -917,7 +919,8 @@ class App:
         log = {}
         try:
             self._authenticate(call)
-            fault = self._draw_fault()
+            fault = self._draw_fault(write=call.method == "POST" and
+                                     call.segments[-1:] != ["$batch"])
             if fault:
                 log["fault"] = fault.status
                 raise fault
@@ -948,11 +951,15 @@ class App:
             raise GraphError(401, "InvalidAuthenticationToken",
                              "Access token has expired or is not yet valid.", www)
 
-    def _draw_fault(self):
-        """None, or the GraphError of an injected 429 / 503."""
+    def _draw_fault(self, write=True):
+        """None, or the GraphError of an injected 429 / 503.  With the
+        faults_on_writes_only knob, reads and the outer $batch request
+        are never faulted, only the writes themselves."""
         with self.lock:
             p429, p503 = self.config["fault_429"], self.config["fault_503"]
             if not p429 and not p503:
+                return None
+            if self.config["faults_on_writes_only"] and not write:
                 return None
             r = self.fault_rng.random()
             if r < p429:
@@ -1280,7 +1287,7 @@ class App:
                 raise GraphError(424, "FailedDependency",
                                  "Dependent request failed or was not run: "
                                  f"{failed[0]}.")
-            fault = self._draw_fault()
+            fault = self._draw_fault(write=sub.method == "POST")
             if fault:
                 detail["fault"] = fault.status
                 raise fault

@@ -161,9 +161,11 @@ graph_stop() {
 
 # graph_state FILE: replace the server's state.
 graph_state() {
-	curl -sf -X PUT --data-binary "@$1" -H 'Content-Type: application/json' \
-		"$GRAPH_BASE/_test/state" >/dev/null ||
-		{ echo "Bail out! cannot set the Graph state"; exit 1; }
+	curl -sS --fail-with-body -X PUT --data-binary "@$1" \
+		-H 'Content-Type: application/json' \
+		"$GRAPH_BASE/_test/state" >"$T/graph_state.out" 2>&1 ||
+		{ echo "Bail out! cannot set the Graph state:" \
+		    "$(cat "$T/graph_state.out")"; exit 1; }
 }
 
 # write_config [EXTRA-LDAP-YAML]: licsync.conf for slapd and the server.
