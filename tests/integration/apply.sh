@@ -198,6 +198,33 @@ curl -sf -X PUT -d '{"fault_503": 0, "faults_on_writes_only": 0}' \
 	"$GRAPH_BASE/_test/config" >/dev/null
 cp "$T/conf.good" "$T/licsync.conf"
 
+# ---- certificate credentials: a signed client assertion, no secret ----
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=licsync -days 2 \
+		-keyout "$T/app.key" -out "$T/app.crt" 2>/dev/null
+	chmod 600 "$T/app.key"
+	python3 - "$T/state.json" "$T/app.crt" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["certificate"] = open(sys.argv[2]).read()
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	graph_state "$T/state.json"
+	sed -e '/^  client_secret_file:/d' \
+	    -e "s|^  token_url:|  client_certificate_file: app.crt\n  client_key_file: app.key\n  token_url:|" \
+	    "$T/conf.good" >"$T/licsync.conf"
+	run_licsync check
+	is "certificate: check accepts the key and certificate" "$RC" 0
+	run_licsync apply
+	is "certificate: apply authenticates with a client assertion" "$RC" 0
+	chmod 640 "$T/app.key"
+	run_licsync check
+	is "certificate: a group-readable key is refused" "$RC" 2
+	cp "$T/conf.good" "$T/licsync.conf"
+else
+	ok "certificate credentials # SKIP openssl not available"
+fi
+
 if grep -a -q -e "$LDAP_SECRET" -e "$GRAPH_SECRET" "$T/all-output" \
     "$T/licsync.db"* "$T/graph.log"; then
 	not_ok "no secret in any output, the database or the server log"
