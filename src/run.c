@@ -108,7 +108,7 @@ check_certificate(const struct config_backend *b, struct err *e)
 	if (b->client_certificate_file == NULL)
 		return EXIT_OK;
 	r = jwt_client_assertion(b->client_certificate_file, b->client_key_file,
-	    b->client_id, b->token_url, now_seconds(), &jwt, e);
+	    b->client_id, b->token_url, (int64_t)time(NULL), &jwt, e);
 	free(jwt);
 	return r;
 }
