@@ -231,41 +231,57 @@ batch_backoff(int attempt, long retry_after, double jitter01,
 }
 
 void
-budget_init(struct write_budget *b, long capacity, double window, double now)
+budget_init(struct write_budget *b, long capacity, double window)
 {
-	b->capacity = (double)capacity;
-	b->rate = (double)capacity / window;
-	b->tokens = b->capacity;
-	b->last = now;
+	b->cap = capacity > 0 ? (size_t)capacity : 1;
+	b->times = xcalloc(b->cap, sizeof(*b->times));
+	b->head = b->n = 0;
+	b->window = window;
 }
 
-static void
-refill(struct write_budget *b, double now)
+void
+budget_free(struct write_budget *b)
 {
-	if (now > b->last) {
-		b->tokens += (now - b->last) * b->rate;
-		if (b->tokens > b->capacity)
-			b->tokens = b->capacity;
-		b->last = now;
+	free(b->times);
+	b->times = NULL;
+}
+
+/* Forget the writes that left the window. */
+static void
+expire(struct write_budget *b, double now)
+{
+	while (b->n > 0 && b->times[b->head] <= now - b->window) {
+		b->head = (b->head + 1) % b->cap;
+		b->n--;
 	}
 }
 
-size_t
+bool
 budget_take(struct write_budget *b, size_t want, double now)
 {
-	size_t n;
+	size_t i;
 
-	refill(b, now);
-	n = b->tokens >= (double)want ? want : (size_t)b->tokens;
-	b->tokens -= (double)n;
-	return n;
+	expire(b, now);
+	if (want > b->cap - b->n)
+		return false;
+	for (i = 0; i < want; i++)
+		b->times[(b->head + b->n++) % b->cap] = now;
+	return true;
 }
 
 double
-budget_wait(const struct write_budget *b, double now)
+budget_wait(struct write_budget *b, size_t want, double now)
 {
-	double tokens = b->tokens + (now > b->last ? (now - b->last) * b->rate :
-	    0);
+	size_t k;
+	double w;
 
-	return tokens >= 1.0 ? 0.0 : (1.0 - tokens) / b->rate;
+	expire(b, now);
+	if (want > b->cap)
+		want = b->cap;
+	if (want <= b->cap - b->n)
+		return 0.0;
+	/* the k-th oldest write must leave the window first */
+	k = b->n - (b->cap - want);
+	w = b->times[(b->head + k - 1) % b->cap] + b->window - now;
+	return w > 0.0 ? w : 0.0;
 }

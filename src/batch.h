@@ -79,20 +79,22 @@ const char *outcome_name(enum outcome o);
 double batch_backoff(int attempt, long retry_after, double jitter01,
     double max_wait);
 
-/* A token bucket pacing writes: CAPACITY tokens, refilled at
- * CAPACITY / WINDOW per second, starting full. */
+/*
+ * Pacing writes: at most CAPACITY writes in any WINDOW seconds (Graph:
+ * 3,000 per 150 s per app and tenant), kept as the send times of the last
+ * CAPACITY writes, so no window ever holds more.
+ */
 struct write_budget {
-	double capacity;
-	double rate;
-	double tokens;
-	double last;            /* time of the last refill */
+	double *times;          /* ring of send times, oldest at head */
+	size_t cap, head, n;
+	double window;
 };
 
-void budget_init(struct write_budget *b, long capacity, double window,
-    double now);
-/* How many of WANT writes may go now (0..WANT), taken from the bucket. */
-size_t budget_take(struct write_budget *b, size_t want, double now);
-/* Seconds until one write may go. */
-double budget_wait(const struct write_budget *b, double now);
+void budget_init(struct write_budget *b, long capacity, double window);
+void budget_free(struct write_budget *b);
+/* Take WANT writes at NOW if all fit in the budget: true; else none. */
+bool budget_take(struct write_budget *b, size_t want, double now);
+/* Seconds until WANT (at most the capacity) writes fit. */
+double budget_wait(struct write_budget *b, size_t want, double now);
 
 #endif

@@ -145,21 +145,68 @@ static void
 test_budget(void **state)
 {
 	struct write_budget b;
+	double t;
+	size_t sent;
 
 	(void)state;
-	budget_init(&b, 3000, 150, 1000.0);
-	/* starts full: a burst of the whole budget */
-	assert_int_equal(budget_take(&b, 2990, 1000.0), 2990);
-	assert_int_equal(budget_take(&b, 20, 1000.0), 10);
-	assert_int_equal(budget_take(&b, 20, 1000.0), 0);
-	/* 20 writes a second come back */
-	assert_true(budget_wait(&b, 1000.0) > 0.04);
-	assert_true(budget_wait(&b, 1000.0) <= 0.05 + 1e-9);
-	assert_int_equal(budget_take(&b, 20, 1001.0), 20);
-	assert_int_equal(budget_take(&b, 20, 1001.0), 0);
-	/* never more than the capacity after a long pause */
-	assert_int_equal(budget_take(&b, 5000, 9000.0), 3000);
-	assert_true(budget_wait(&b, 9000.0) > 0.0);
+	budget_init(&b, 3000, 150);
+	/* the whole budget may go at once, all or nothing per request */
+	assert_true(budget_take(&b, 2990, 1000.0));
+	assert_false(budget_take(&b, 20, 1000.0));
+	assert_true(budget_take(&b, 10, 1000.0));
+	assert_false(budget_take(&b, 1, 1100.0));
+	/* then nothing until the first writes leave the window */
+	assert_true(budget_wait(&b, 20, 1000.0) == 150.0);
+	assert_true(budget_wait(&b, 20, 1149.5) == 0.5);
+	assert_true(budget_take(&b, 20, 1150.0));
+	budget_free(&b);
+
+	/* never more than the capacity in any window, whatever the pattern */
+	budget_init(&b, 100, 10);
+	sent = 0;
+	for (t = 0; t < 30.0; t += 0.25)
+		if (budget_take(&b, 7, t))
+			sent += 7;
+	/* three windows of at most 98 (14 requests of 7) each */
+	assert_true(sent <= 3 * 98);
+	assert_true(sent >= 2 * 98);
+	budget_free(&b);
+
+	/* the wait for more than the capacity is the wait for all of it */
+	budget_init(&b, 5, 10);
+	assert_true(budget_take(&b, 5, 0.0));
+	assert_true(budget_wait(&b, 50, 1.0) == 9.0);
+	budget_free(&b);
+}
+
+/* A sliding window of send times holds at most the capacity in any
+ * window, checked against every window of a long random pattern. */
+static void
+test_budget_windows(void **state)
+{
+	struct write_budget b;
+	double times[4000];
+	size_t n = 0, i, j, in_window;
+	unsigned seed = 42;
+	double t = 0;
+
+	(void)state;
+	budget_init(&b, 200, 5);
+	while (n + 20 <= 4000) {
+		size_t want = 1 + (size_t)(rand_r(&seed) % 20);
+
+		if (budget_take(&b, want, t))
+			for (i = 0; i < want; i++)
+				times[n++] = t;
+		t += (double)(rand_r(&seed) % 100) / 1000.0;
+	}
+	for (i = 0; i < n; i++) {
+		in_window = 0;
+		for (j = i; j < n && times[j] < times[i] + 5; j++)
+			in_window++;
+		assert_true(in_window <= 200);
+	}
+	budget_free(&b);
 }
 
 int
@@ -171,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_budget_windows),
 	};
 
 	return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
