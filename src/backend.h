@@ -54,8 +54,15 @@ struct backend_outcome {
 	int attempts;           /* times sent */
 };
 
-typedef void (*backend_done_fn)(void *ctx, size_t index,
-    const struct backend_outcome *o);
+/* Where outcomes go. */
+struct backend_sink {
+	/* Exactly once per change, in any order. */
+	void (*done)(void *ctx, size_t index, const struct backend_outcome *o);
+	/* After the outcomes of each answer: the moment to make them
+	 * durable, so a crash loses nothing the backend confirmed. */
+	void (*checkpoint)(void *ctx);
+	void *ctx;
+};
 
 struct backend;
 
@@ -70,12 +77,13 @@ struct backend_ops {
 	int (*list_users)(struct backend *b, backend_user_fn fn, void *ctx,
 	    struct err *e);
 	/*
-	 * Carry out N changes; DONE is called exactly once per change, in
-	 * any order, with its outcome.  One failed change never stops the
-	 * others.  Returns EXIT_OK when every change has an outcome.
+	 * Carry out N changes, reporting each outcome to SINK.  One failed
+	 * change never stops the others.  Returns EXIT_OK when every change
+	 * has an outcome.  Calls in one run share the write budget and the
+	 * retry time.
 	 */
 	int (*apply)(struct backend *b, const struct backend_change *c,
-	    size_t n, backend_done_fn done, void *ctx, struct err *e);
+	    size_t n, const struct backend_sink *sink, struct err *e);
 	void (*close)(struct backend *b);
 };
 

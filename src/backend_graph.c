@@ -31,6 +31,9 @@ struct backend {
 	char *secret;
 	char *token;
 	int64_t token_expiry;
+	/* apply: shared by all calls of one run */
+	struct write_budget budget;
+	double retry_deadline;  /* monotonic; 0: not started */
 };
 
 static void
@@ -475,15 +478,12 @@ struct flight {
 struct applier {
 	struct backend *b;
 	const struct backend_change *changes;
-	backend_done_fn done;
-	void *ctx;
+	const struct backend_sink *sink;
 	struct http_multi *m;
-	struct write_budget budget;
 	struct item *ready;     /* FIFO */
 	size_t nready, ready_head, ready_cap;
 	struct item *delayed;   /* waiting for their not_before */
 	size_t ndelayed, delayed_cap;
-	double deadline;        /* no retries after this */
 	double pause_until;     /* the server asked everyone to wait */
 	unsigned seed;
 	char *batch_url;
@@ -552,7 +552,7 @@ finish_item(struct applier *ap, const struct item *it, enum outcome o,
 	out.message = message;
 	out.request_id = request_id;
 	out.attempts = it->attempts;
-	ap->done(ap->ctx, it->index, &out);
+	ap->sink->done(ap->sink->ctx, it->index, &out);
 }
 
 /* Try ITEM again later, or give up when it has had its retries. */
@@ -566,7 +566,8 @@ retry_item(struct applier *ap, struct item *it, long retry_after,
 
 	wait = batch_backoff(it->attempts - 1, retry_after,
 	    (double)(rand_r(&ap->seed) % 1000) / 1000.0, 300.0);
-	if (it->attempts > cfg->max_retries || now + wait > ap->deadline) {
+	if (it->attempts > cfg->max_retries ||
+	    now + wait > ap->b->retry_deadline) {
 		finish_item(ap, it, why, status, code, message != NULL ?
 		    message : "gave up retrying", request_id);
 		return;
@@ -737,6 +738,18 @@ whole_answer(struct applier *ap, struct flight *f, struct http_done *d,
 	return r;
 }
 
+/* The next $batch: up to BATCH_MAX of the ready items. */
+static size_t
+batch_size(const struct applier *ap)
+{
+	size_t n = ap->nready - ap->ready_head;
+
+	if (n > BATCH_MAX)
+		n = BATCH_MAX;
+	/* a budget smaller than a batch still lets batches through */
+	return n < ap->b->budget.cap ? n : ap->b->budget.cap;
+}
+
 /* Seconds until something can be sent: a delayed item, the budget. */
 static double
 idle_wait(struct applier *ap, double now)
@@ -748,7 +761,7 @@ idle_wait(struct applier *ap, double now)
 		if (ap->delayed[i].not_before - now < w)
 			w = ap->delayed[i].not_before - now;
 	if (ap->nready > ap->ready_head) {
-		double bw = budget_wait(&ap->budget, now);
+		double bw = budget_wait(&ap->b->budget, batch_size(ap), now);
 
 		if (bw < w)
 			w = bw;
@@ -763,21 +776,20 @@ pump(struct applier *ap, struct err *e)
 {
 	const struct config_backend *cfg = ap->b->cfg;
 	struct http_done *done;
-	size_t ndone, i, want, n;
+	size_t ndone, i, want;
 	double now = mono_now();
 	int r;
 
 	wake(ap, now);
+	/* Full batches only: a spent budget waits for room for a whole
+	 * batch rather than trickling one write per request. */
 	while (now >= ap->pause_until &&
 	    http_multi_running(ap->m) < (size_t)cfg->concurrency &&
 	    ap->nready > ap->ready_head) {
-		want = ap->nready - ap->ready_head;
-		if (want > BATCH_MAX)
-			want = BATCH_MAX;
-		n = budget_take(&ap->budget, want, now);
-		if (n == 0)
+		want = batch_size(ap);
+		if (!budget_take(&ap->b->budget, want, now))
 			break;
-		if ((r = send_batch(ap, n, e)) != EXIT_OK)
+		if ((r = send_batch(ap, want, e)) != EXIT_OK)
 			return r;
 	}
 	if (http_multi_running(ap->m) == 0) {
@@ -799,12 +811,14 @@ pump(struct applier *ap, struct err *e)
 		free(f);
 	}
 	http_done_free(done, ndone);
+	if (ndone > 0)
+		ap->sink->checkpoint(ap->sink->ctx);
 	return r;
 }
 
 static int
 graph_apply(struct backend *b, const struct backend_change *c, size_t n,
-    backend_done_fn done, void *ctx, struct err *e)
+    const struct backend_sink *sink, struct err *e)
 {
 	const struct config_backend *cfg = b->cfg;
 	struct http_options opt = { 120, 0, 60, cfg->proxy };
@@ -817,13 +831,14 @@ graph_apply(struct backend *b, const struct backend_change *c, size_t n,
 	memset(&ap, 0, sizeof(ap));
 	ap.b = b;
 	ap.changes = c;
-	ap.done = done;
-	ap.ctx = ctx;
+	ap.sink = sink;
 	ap.seed = (unsigned)time(NULL);
-	ap.deadline = mono_now() + (double)cfg->max_retry_time;
 	ap.batch_url = xasprintf("%s/$batch", cfg->graph_url);
-	budget_init(&ap.budget, cfg->write_budget, (double)cfg->write_window,
-	    mono_now());
+	if (b->retry_deadline == 0) {
+		b->retry_deadline = mono_now() + (double)cfg->max_retry_time;
+		budget_init(&b->budget, cfg->write_budget,
+		    (double)cfg->write_window);
+	}
 	ap.m = http_multi_new(&opt);
 	if (ap.m == NULL) {
 		err_set(e, "cannot initialise libcurl");
@@ -852,6 +867,7 @@ graph_close(struct backend *b)
 	if (b == NULL)
 		return;
 	http_free(b->http);
+	budget_free(&b->budget);
 	if (b->secret != NULL) {
 		explicit_bzero(b->secret, strlen(b->secret));
 		free(b->secret);

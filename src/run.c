@@ -711,8 +711,8 @@ result_of(enum outcome o)
 	return "failed";
 }
 
-/* Record one outcome; commit every so often, so that a long run does not
- * fsync per change yet loses little if it dies. */
+/* Record one outcome; on_checkpoint commits them per answer, so a run
+ * fsyncs once per $batch answer, not per change. */
 static void
 on_done(void *ctx, size_t idx, const struct backend_outcome *o)
 {
@@ -751,12 +751,22 @@ on_done(void *ctx, size_t idx, const struct backend_outcome *o)
 		x->db_r = ch->action == RC_ASSIGN ?
 		    audit_own(pr->db, sku, user, cr.finished, pr->run_id,
 		    &x->db_e) : audit_disown(pr->db, sku, user, &x->db_e);
-	if (x->db_r == EXIT_OK && ++x->uncommitted >= 200) {
-		x->db_r = audit_commit(pr->db, &x->db_e);
-		if (x->db_r == EXIT_OK)
-			x->db_r = audit_begin(pr->db, &x->db_e);
-		x->uncommitted = 0;
-	}
+	if (x->db_r == EXIT_OK)
+		x->uncommitted++;
+}
+
+/* The outcomes of one answer are durable before more is sent. */
+static void
+on_checkpoint(void *ctx)
+{
+	struct exec *x = ctx;
+
+	if (x->db_r != EXIT_OK || x->uncommitted == 0)
+		return;
+	x->db_r = audit_commit(x->pr->db, &x->db_e);
+	if (x->db_r == EXIT_OK)
+		x->db_r = audit_begin(x->pr->db, &x->db_e);
+	x->uncommitted = 0;
 }
 
 /* Every change of the plan as pending audit rows, before any is sent. */
@@ -826,6 +836,7 @@ execute(struct plan_run *pr, struct err *e)
 	int64_t *rows = xcalloc(p->nchanges, sizeof(*rows));
 	static const enum rc_action order[] = { RC_UNASSIGN, RC_ASSIGN };
 	struct exec x;
+	struct backend_sink sink = { on_done, on_checkpoint, NULL };
 	size_t i, n;
 	int r;
 
@@ -836,11 +847,12 @@ execute(struct plan_run *pr, struct err *e)
 	x.pr = pr;
 	x.plan_index = plan_index;
 	x.row = rows;
+	sink.ctx = &x;
 	for (i = 0; i < 2; i++) {
 		n = backend_changes(pr, order[i], bc, plan_index);
 		if ((r = audit_begin(pr->db, e)) != EXIT_OK)
 			goto out;
-		r = pr->ops->apply(pr->be, bc, n, on_done, &x, e);
+		r = pr->ops->apply(pr->be, bc, n, &sink, e);
 		if (x.db_r == EXIT_OK)
 			x.db_r = audit_commit(pr->db, &x.db_e);
 		else
@@ -875,11 +887,19 @@ run_apply(const struct plan_opts *o)
 	r = prepare(&pr, o, "apply", &e);
 	if (r == EXIT_OK)
 		r = execute(&pr, &e);
-	if (r == EXIT_OK || r == EXIT_PARTIAL) {
-		ro = output(&pr, o, &e);
-		if (ro != EXIT_OK)
+	/* Once changes were sent, report them, whatever stopped the run. */
+	if (pr.results != NULL) {
+		struct err eo;
+
+		ro = output(&pr, o, &eo);
+		if (ro != EXIT_OK && (r == EXIT_OK || r == EXIT_PARTIAL)) {
 			r = ro;
+			e = eo;
+		}
 	}
+	if (pr.results != NULL && r != EXIT_OK && r != EXIT_PARTIAL)
+		err_prefix(&e, "apply stopped (see `licsync audit --run %lld` "
+		    "for what was done)", (long long)pr.run_id);
 	if (pr.db != NULL)
 		end_run(&pr, r, &e);
 	if (r != EXIT_OK)
@@ -889,6 +909,17 @@ run_apply(const struct plan_opts *o)
 }
 
 /* ---- audit ---- */
+
+/* True when TM names a day that exists (not 2026-02-30). */
+static bool
+real_date(const struct tm *tm)
+{
+	struct tm copy = *tm, back;
+	time_t t = timegm(&copy);
+
+	return gmtime_r(&t, &back) != NULL && back.tm_mday == tm->tm_mday &&
+	    back.tm_mon == tm->tm_mon && back.tm_year == tm->tm_year;
+}
 
 /* "2026-11-28", "2026-11-28T05:07:19Z", or a duration ago ("7d"). */
 static int
@@ -911,7 +942,7 @@ parse_since(const char *s, int64_t *out, struct err *e)
 
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(s, formats[i], &tm);
-		if (end != NULL && *end == '\0') {
+		if (end != NULL && *end == '\0' && real_date(&tm)) {
 			*out = (int64_t)timegm(&tm);
 			return EXIT_OK;
 		}
@@ -934,9 +965,11 @@ audit_filter_from(const struct audit_opts *o, struct audit_filter *f,
 	if (o->run != NULL && strcmp(o->run, "last") == 0) {
 		f->run = -1;
 	} else if (o->run != NULL) {
-		long long v = strtoll(o->run, &end, 10);
+		long long v;
 
-		if (end == o->run || *end != '\0' || v <= 0) {
+		errno = 0;
+		v = strtoll(o->run, &end, 10);
+		if (end == o->run || *end != '\0' || v <= 0 || errno != 0) {
 			err_set(e, "--run '%s': use a run number or 'last'",
 			    o->run);
 			return EXIT_USAGE;
@@ -969,7 +1002,7 @@ print_change(void *ctx, const struct audit_change *c)
 {
 	struct audit_print *p = ctx;
 
-	report_audit_row(stdout, p->format, c, p->n++ == 0);
+	report_audit_row(stdout, p->format, c, p->n++);
 	return EXIT_OK;
 }
 
@@ -987,8 +1020,9 @@ run_audit(const struct audit_opts *o)
 		goto out;
 	if ((r = config_load(o->config_path, &cfg, &e)) != EXIT_OK)
 		goto out;
-	if ((r = audit_open(cfg->database, &db, &e)) != EXIT_OK)
+	if ((r = audit_open_readonly(cfg->database, &db, &e)) != EXIT_OK)
 		goto out;
+	report_audit_begin(stdout, o->format);
 	r = audit_changes(db, &f, print_change, &p, &e);
 	if (r == EXIT_OK && report_audit_end(stdout, o->format, p.n) != 0) {
 		err_set(&e, "cannot write the report: %s",
