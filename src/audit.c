@@ -224,6 +224,38 @@ out:
 	return r;
 }
 
+int
+audit_open_readonly(const char *path, struct audit **out, struct err *e)
+{
+	struct audit *a = xcalloc(1, sizeof(*a));
+	int v, i, r = EXIT_DATABASE;
+
+	*out = NULL;
+	a->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		r = db_err(a, e, "cannot open the database");
+		goto out;
+	}
+	sqlite3_busy_timeout(a->db, 10000);
+	if ((r = user_version(a, &v, e)) != EXIT_OK)
+		goto out;
+	if (v != SCHEMA_VERSION) {
+		err_set(e, "%s: schema version %d, this licsync reads %d; run "
+		    "licsync plan once to migrate it", path, v, SCHEMA_VERSION);
+		r = EXIT_DATABASE;
+		goto out;
+	}
+	for (i = 0; i < ST_COUNT; i++)
+		a->st[i] = NULL;
+	*out = a;
+	a = NULL;
+	r = EXIT_OK;
+out:
+	audit_close(a);
+	return r;
+}
+
 void
 audit_close(struct audit *a)
 {

@@ -29,6 +29,8 @@ struct run_result {
 
 /* Open or create (mode 0600) and migrate the database.  EXIT_DATABASE. */
 int audit_open(const char *path, struct audit **out, struct err *e);
+/* For reading only: no file is created and nothing is migrated. */
+int audit_open_readonly(const char *path, struct audit **out, struct err *e);
 void audit_close(struct audit *a);
 
 int audit_run_begin(struct audit *a, const struct run_info *ri,

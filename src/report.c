@@ -303,7 +303,7 @@ report_csv(FILE *fp, const struct report_ctx *c)
 	size_t i;
 
 	fputs(c->results != NULL ? "action,app,sku,user,reason,result,error,"
-	    "request_id\r\n" : "action,app,sku,user,reason\r\n", fp);
+	    "request-id\r\n" : "action,app,sku,user,reason\r\n", fp);
 	for (i = 0; i < p->nchanges; i++) {
 		const struct rc_change *ch = &p->changes[i];
 		const struct change_outcome *r = c->results != NULL ?
@@ -497,8 +497,19 @@ audit_error(const struct audit_change *c, struct buf *b)
 }
 
 void
+report_audit_begin(FILE *fp, enum report_format f)
+{
+	if (f == REPORT_TEXT)
+		fprintf(fp, "%-20s %5s %-8s %-16s %-32s %-8s %s\n", "TIME", "RUN",
+		    "ACTION", "APP", "USER", "RESULT", "ERROR / REQUEST-ID");
+	else if (f == REPORT_CSV)
+		fputs("time,run,action,app,sku,user,result,error,request-id,"
+		    "reason\r\n", fp);
+}
+
+void
 report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
-    bool first)
+    size_t n)
 {
 	char when[21];
 	struct buf err = { 0 };
@@ -509,10 +520,6 @@ report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
 	audit_error(c, &err);
 	switch (f) {
 	case REPORT_TEXT:
-		if (first)
-			fprintf(fp, "%-20s %5s %-8s %-16s %-32s %-8s %s\n",
-			    "TIME", "RUN", "ACTION", "APP", "USER", "RESULT",
-			    "ERROR / REQUEST-ID");
 		fprintf(fp, "%-20s %5lld %-8s %-16s %-32s %s", when,
 		    (long long)c->run, c->action, c->app, c->user, c->result);
 		if (err.len > 0)
@@ -522,9 +529,6 @@ report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
 		fputc('\n', fp);
 		break;
 	case REPORT_CSV:
-		if (first)
-			fputs("time,run,action,app,sku,user,result,error,"
-			    "request-id,reason\r\n", fp);
 		fprintf(fp, "%s,%lld,", when, (long long)c->run);
 		csv_field(fp, c->action, false);
 		csv_field(fp, c->app, false);
@@ -547,7 +551,7 @@ report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
 		    "outcome", c->outcome != NULL ? json_string(c->outcome) :
 		    json_null(), "attempts", c->attempts);
 		text = json_dumps(o, JSON_PRESERVE_ORDER);
-		fprintf(fp, "%s\n  %s", first ? "[" : ",", text);
+		fprintf(fp, "%s\n  %s", n == 0 ? "[" : ",", text);
 		free(text);
 		json_decref(o);
 		break;

@@ -38,10 +38,12 @@ char *report_reason(const struct report_ctx *c, const struct rc_change *ch);
 /* Returns 0, or -1 when writing failed. */
 int report_plan(FILE *fp, enum report_format f, const struct report_ctx *c);
 
-/* `licsync audit`: rows one by one (FIRST for the first), then the end
- * with the number of rows; the end returns -1 when writing failed. */
+/* `licsync audit`: the header, rows one by one (N counts them from 0),
+ * then the end with the number of rows; it returns -1 when writing
+ * failed. */
+void report_audit_begin(FILE *fp, enum report_format f);
 void report_audit_row(FILE *fp, enum report_format f,
-    const struct audit_change *c, bool first);
+    const struct audit_change *c, size_t n);
 int report_audit_end(FILE *fp, enum report_format f, size_t n);
 
 #endif
