@@ -1,8 +1,10 @@
 #!/bin/bash
-# tests/bench/bench.sh - time `licsync plan` on a generated directory.
+# tests/bench/bench.sh - time `licsync plan` (and `apply`) on a generated
+# directory.
 #
 #   tests/bench/bench.sh [-u USERS] [-g GROUPS] [-k MEMBERS-PER-GROUP]
 #                        [-p POLICY-GROUPS] [-l LATENCY-MS] [-b LICSYNC]
+#                        [-a [-W WRITE-BUDGET] [-C CONCURRENCY]]
 #
 # Generates USERS users and GROUPS groups (gen_ldif.py), loads them into a
 # throwaway slapd, starts the Graph test server with the same users (a
@@ -10,11 +12,20 @@
 # request, and runs `licsync plan` with a policy naming POLICY-GROUPS of
 # the groups plus one group holding every user.  Prints the elapsed time,
 # peak RSS, HTTP requests and the plan's size.  Not a test: figures only.
+#
+# -a then also runs `licsync apply`, which carries out that plan (about
+# USERS + USERS / 5 changes with the other defaults), and prints its
+# elapsed time, changes per second, the HTTP requests it made (from the
+# server's log) per change, and its peak RSS.  The write budget is set to
+# WRITE-BUDGET (default 1000000/1s, so that pacing does not dominate the
+# figures; give 3000/150s, licsync's default, to watch the pacing), and
+# backend.concurrency to CONCURRENCY when given.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 users=100000 groups=1000 members=50 pgroups=20 latency=0
+apply=0 budget=1000000/1s concurrency=
 LICSYNC=${LICSYNC:-$top_srcdir/build/werror/src/licsync}
-while getopts u:g:k:p:l:b: opt; do
+while getopts u:g:k:p:l:b:aW:C: opt; do
 	case $opt in
 	u) users=$OPTARG ;;
 	g) groups=$OPTARG ;;
@@ -22,7 +33,10 @@ while getopts u:g:k:p:l:b: opt; do
 	p) pgroups=$OPTARG ;;
 	l) latency=$OPTARG ;;
 	b) LICSYNC=$OPTARG ;;
-	*) sed -n '2,13p' "$0"; exit 1 ;;
+	a) apply=1 ;;
+	W) budget=$OPTARG ;;
+	C) concurrency=$OPTARG ;;
+	*) sed -n '2,23p' "$0"; exit 1 ;;
 	esac
 done
 [ -x "$LICSYNC" ] || { echo "no licsync at $LICSYNC (build first or use -b)"; exit 1; }
@@ -53,6 +67,9 @@ json.dump({"tenant_id": "contoso.onmicrosoft.com",
 PY
 GRAPH_START_TENTHS=6000 graph_start "$T/state.json" --latency-ms "$latency"
 PAGE_SIZE=1000 LDAP_TIMEOUT=300 write_config
+# apply's knobs (plan ignores them)
+sed -i "s|^backend:\$|backend:\\n  write_budget: $budget${concurrency:+\\n  concurrency: $concurrency}|" \
+	"$T/licsync.conf"
 {
 	echo "apps:"
 	echo "  acme-crm:"
@@ -86,3 +103,95 @@ requests=$(wc -l <"$T/graph.log")
 changes=$(grep -c "\"action\"" "$T/plan.json")
 echo "plan: users=$users groups=$groups members/group=$members policy-groups=$pgroups latency=${latency}ms"
 echo "plan: elapsed $elapsed, peak RSS $((rss / 1024)) MiB, $requests HTTP requests, $changes changes"
+[ "$apply" = 1 ] || exit 0
+
+# ---- apply: the same plan, carried out ----
+: >"$T/graph.log"
+/usr/bin/time -v "$LICSYNC" -c "$T/licsync.conf" apply --format json \
+	>"$T/apply.json" 2>"$T/time-apply.txt"
+rc=$?
+# 6: some changes failed; still worth the figures
+if [ $rc -ne 0 ] && [ $rc -ne 6 ]; then
+	cat "$T/time-apply.txt"
+	exit $rc
+fi
+echo "apply: write_budget $budget${concurrency:+, concurrency $concurrency}" \
+	"(licsync's default budget is 3000/150s)"
+python3 - "$T/apply.json" "$T/graph.log" "$T/time-apply.txt" "$elapsed" \
+	"$budget" <<'PY'
+import json, re, sys
+from datetime import datetime
+report = json.load(open(sys.argv[1]))
+log = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+timev = open(sys.argv[3]).read()
+
+def seconds(text):              # "1:02.34" or "1:02:03" -> seconds
+    s = 0.0
+    for part in text.strip().split(":"):
+        s = s * 60 + float(part)
+    return s
+
+elapsed = seconds(re.search(r"Elapsed \(wall clock\) time.*: (\S+)",
+                            timev).group(1))
+plan_elapsed = seconds(sys.argv[4])
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
+                    timev).group(1))
+changes = report["changes"]
+n = len(changes)
+results = {}
+for c in changes:
+    results[c["result"]] = results.get(c["result"], 0) + 1
+kinds = {}
+items = statuses = 0
+item_status = {}
+for line in log:
+    path = line["path"].split("?")[0]
+    if path.endswith("/token"):
+        kind = "token"
+    elif path.endswith("/$batch"):
+        kind = "$batch"
+        for st in line.get("batch_items", []):
+            items += 1
+            item_status[st] = item_status.get(st, 0) + 1
+    else:
+        kind = "GET " + path.split("/v1.0", 1)[-1]
+    kinds[kind] = kinds.get(kind, 0) + 1
+batches = kinds.get("$batch", 0)
+unassigns = sum(1 for c in changes if c["action"] == "unassign")
+print("apply: elapsed %.2f s, %d changes (%d unassign, %d assign; %s)" % (
+    elapsed, n, unassigns, n - unassigns, ", ".join(
+        "%d %s" % (v, k) for k, v in sorted(results.items()))))
+print("apply: %.0f changes/s overall; %.0f changes/s after the %.2f s the "
+      "plan takes" % (n / elapsed if elapsed else 0,
+                      n / (elapsed - plan_elapsed)
+                      if elapsed > plan_elapsed else 0, plan_elapsed))
+print("apply: %d HTTP requests = %.3f per change (%s)" % (
+    len(log), len(log) / n if n else 0,
+    ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
+print("apply: %d $batch items (%.1f per $batch; statuses %s), %.3f $batch "
+      "requests per change" % (items, items / batches if batches else 0,
+                               ", ".join("%s: %d" % kv for kv in
+                                         sorted(item_status.items())),
+                               batches / n if n else 0))
+# Pacing: the most writes answered in any window of the budget's period
+# (the log's times have a resolution of one second).
+m = re.fullmatch(r"(\d+)/(.+)", sys.argv[5])
+period = sum(int(v) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[u]
+              for v, u in re.findall(r"(\d+)([smhd])", m.group(2)))
+per_second = {}
+for line in log:
+    if line["path"].endswith("/$batch"):
+        t = int(datetime.strptime(line["time"], "%Y-%m-%dT%H:%M:%SZ")
+                .timestamp())
+        per_second[t] = per_second.get(t, 0) + len(line.get("batch_items",
+                                                             []))
+if per_second:
+    first, last = min(per_second), max(per_second)
+    peak = max(sum(per_second.get(t, 0) for t in range(s, s + period))
+               for s in range(first - period + 1, last + 1))
+    print("apply: writes answered: %d in the first second, at most %d in "
+          "any %d s (budget %s), over %d s" % (
+              per_second[first], peak, period, sys.argv[5],
+              last - first + 1))
+print("apply: peak RSS %d MiB" % (rss // 1024))
+PY
