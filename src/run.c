@@ -619,6 +619,12 @@ plan_run_free(struct plan_run *pr)
 			free(pr->apps[a].exclude_users);
 		}
 	free(pr->apps);
+	if (pr->results != NULL)
+		for (a = 0; a < pr->plan.nchanges; a++) {
+			free(pr->results[a].error);
+			free(pr->results[a].request_id);
+		}
+	free(pr->results);
 	rc_plan_free(&pr->plan);
 	dir_members_free(pr->members, pr->ngdns);
 	free(pr->members);
@@ -630,12 +636,6 @@ plan_run_free(struct plan_run *pr)
 		pr->ops->close(pr->be);
 	intern_free(pr->bids);
 	free(pr->bid_of);
-	if (pr->results != NULL)
-		for (a = 0; a < pr->plan.nchanges; a++) {
-			free(pr->results[a].error);
-			free(pr->results[a].request_id);
-		}
-	free(pr->results);
 	intern_free(pr->keys);
 	intern_free(pr->bgroups);
 	audit_close(pr->db);
