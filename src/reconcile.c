@@ -20,6 +20,7 @@ struct scratch {
 	uint32_t *hidx;         /* holder index + 1 */
 	uint8_t *flags;
 	int64_t *seen;          /* 0: not recorded */
+	int64_t *since;         /* not entitled since; 0: not recorded */
 };
 
 struct growing {
@@ -93,6 +94,7 @@ mark_app(struct scratch *s, const struct rc_input *in,
 	memset(s->excl, 0, s->n * sizeof(*s->excl));
 	memset(s->hidx, 0, s->n * sizeof(*s->hidx));
 	memset(s->seen, 0, s->n * sizeof(*s->seen));
+	memset(s->since, 0, s->n * sizeof(*s->since));
 	memset(s->flags, 0, s->n);
 	for (g = a->policy->groups.n; g-- > 0;)
 		for (i = 0; i < a->ngroups[g]; i++)
@@ -110,6 +112,8 @@ mark_app(struct scratch *s, const struct rc_input *in,
 		s->flags[a->owned[i]] |= F_OWNED;
 	for (i = 0; i < a->nseen; i++)
 		s->seen[a->seen[i].user] = a->seen[i].first;
+	for (i = 0; i < a->nunentitled; i++)
+		s->since[a->unentitled[i].user] = a->unentitled[i].first;
 }
 
 static void
@@ -128,7 +132,7 @@ not_entitled_cause(const struct scratch *s, uint32_t u, enum rc_cause *cause,
 }
 
 struct app_out {
-	struct growing changes, kept, skipped, cands, entitled;
+	struct growing changes, kept, skipped, cands, entitled, unentitled;
 };
 
 static void
@@ -156,6 +160,8 @@ decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
 	const struct rc_holder *h = s->hidx[u] ? &a->holders[s->hidx[u] - 1] :
 	    NULL;
 	struct rc_change *c;
+	struct rc_seen *un;
+	int64_t since;
 
 	if (entitled)
 		*(uint32_t *)grow(&o->entitled) = u;
@@ -190,12 +196,22 @@ decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
 		add_kept(o, app, u, RC_KEEP_PROTECTED, s, NULL);
 		return 0;
 	}
+	since = s->since[u] ? s->since[u] : in->now;
+	un = grow(&o->unentitled);
+	un->user = u;
+	un->first = since;
 	if (a->policy->remove == REMOVE_NEVER) {
 		add_kept(o, app, u, RC_KEEP_REMOVE_NEVER, s, NULL);
 		return 0;
 	}
 	if (a->policy->remove == REMOVE_OWNED && !(s->flags[u] & F_OWNED)) {
 		add_kept(o, app, u, RC_KEEP_NOT_OWNED, s, NULL);
+		return 0;
+	}
+	if (in->now < since + a->policy->grace) {
+		add_kept(o, app, u, RC_KEEP_GRACE, s, NULL);
+		((struct rc_kept *)o->kept.v)[o->kept.n - 1].due = since +
+		    a->policy->grace;
 		return 0;
 	}
 	c = grow(&o->changes);
@@ -272,6 +288,10 @@ reconcile_app(const struct rc_input *in, uint32_t app, struct scratch *s,
 	sum->entitled_ids = o->entitled.v;
 	o->entitled.v = NULL;
 	o->entitled.n = o->entitled.cap = 0;
+	sum->unentitled = o->unentitled.v;
+	sum->nunentitled = o->unentitled.n;
+	o->unentitled.v = NULL;
+	o->unentitled.n = o->unentitled.cap = 0;
 	seat_assigns(a, app, freed, o, sum, keys);
 	sum->skipped = o->skipped.n;
 	sum->kept = o->kept.n;
@@ -301,11 +321,13 @@ reconcile(const struct rc_input *in, struct rc_plan *plan)
 	o.skipped.size = all.skipped.size = sizeof(struct rc_skip);
 	o.cands.size = sizeof(struct cand);
 	o.entitled.size = sizeof(uint32_t);
+	o.unentitled.size = sizeof(struct rc_seen);
 	s.n = intern_count(in->keys);
 	s.via = xcalloc(s.n, sizeof(*s.via));
 	s.excl = xcalloc(s.n, sizeof(*s.excl));
 	s.hidx = xcalloc(s.n, sizeof(*s.hidx));
 	s.seen = xcalloc(s.n, sizeof(*s.seen));
+	s.since = xcalloc(s.n, sizeof(*s.since));
 	s.flags = xcalloc(s.n, 1);
 	plan->napps = in->napps;
 	plan->apps = xcalloc(in->napps, sizeof(*plan->apps));
@@ -327,10 +349,12 @@ reconcile(const struct rc_input *in, struct rc_plan *plan)
 	free(o.skipped.v);
 	free(o.cands.v);
 	free(o.entitled.v);
+	free(o.unentitled.v);
 	free(s.via);
 	free(s.excl);
 	free(s.hidx);
 	free(s.seen);
+	free(s.since);
 	free(s.flags);
 }
 
@@ -344,6 +368,7 @@ rc_plan_free(struct rc_plan *plan)
 	for (i = 0; i < plan->napps; i++) {
 		free(plan->apps[i].entitled_ids);
 		free(plan->apps[i].waiting);
+		free(plan->apps[i].unentitled);
 	}
 	free(plan->apps);
 	free(plan->changes);

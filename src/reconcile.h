@@ -49,6 +49,9 @@ struct rc_app_input {
 	size_t nowned;
 	const struct rc_seen *seen;  /* recorded first entitlement */
 	size_t nseen;
+	/* grace: since when each holder has been recorded not entitled */
+	const struct rc_seen *unentitled;
+	size_t nunentitled;
 };
 
 struct rc_input {
@@ -85,6 +88,7 @@ enum rc_keep_reason {
 	RC_KEEP_INHERITED,           /* held through a group (group) */
 	RC_KEEP_NOT_OWNED,           /* remove: owned, licsync did not assign */
 	RC_KEEP_REMOVE_NEVER,        /* remove: never */
+	RC_KEEP_GRACE,               /* removal due at `due` (policy grace) */
 };
 
 /* A user whose license is wrong by the policy but is left alone. */
@@ -96,6 +100,7 @@ struct rc_kept {
 	uint32_t arg;
 	bool entitled;               /* protected and entitled, not holding */
 	const char *group;           /* RC_KEEP_INHERITED */
+	int64_t due;                 /* RC_KEEP_GRACE: when it may go */
 };
 
 enum rc_skip_reason {
@@ -115,6 +120,10 @@ struct rc_app_summary {
 	size_t entitled, holding, assign, unassign, unfulfilled, skipped, kept;
 	uint32_t *entitled_ids;      /* sorted ids, for recording */
 	uint32_t *waiting;           /* unfulfilled, in seat order */
+	/* direct holders not entitled (not protected), with the time they
+	 * were first seen so: the grace clock to record */
+	struct rc_seen *unentitled;
+	size_t nunentitled;
 };
 
 struct rc_plan {

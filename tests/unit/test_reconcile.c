@@ -301,6 +301,7 @@ static const char *const keep_names[] = {
 	[RC_KEEP_INHERITED] = "inherited",
 	[RC_KEEP_NOT_OWNED] = "not_owned",
 	[RC_KEEP_REMOVE_NEVER] = "never",
+	[RC_KEEP_GRACE] = "grace",
 };
 
 static void
@@ -439,11 +440,55 @@ test_order_independent_of_ids(void **state)
 	unbuild(&b2);
 }
 
+/* Grace: removal waits until the user has been unentitled that long. */
+static void
+test_grace(void **state)
+{
+	const struct row r = { "grace", REMOVE_ALL, -1, 10, -1, "alice",
+		NULL, NULL, NULL, "alice bob carol", NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL, NULL };
+	struct buf ch = { 0 }, kept = { 0 }, skip = { 0 }, wait = { 0 };
+	struct rc_seen since[1];
+	struct built b;
+	struct rc_plan p;
+	size_t i;
+
+	(void)state;
+	build(&r, &b);
+	b.ap.grace = 3600;
+	b.in.now = 5000;
+	/* carol has been unentitled since 1000: due at 4600, gone now;
+	 * bob is seen unentitled for the first time now */
+	intern_find(b.keys, "carol", &since[0].user);
+	since[0].first = 1000;
+	b.app.unentitled = since;
+	b.app.nunentitled = 1;
+	reconcile(&b.in, &p);
+	render(&b, &p, &ch, &kept, &skip, &wait);
+	assert_string_equal(ch.data, "-carol");
+	assert_string_equal(kept.data, "bob=grace");
+	assert_int_equal(p.kept[0].due, 5000 + 3600);
+	/* the grace clock to record: both unentitled holders */
+	assert_int_equal(p.apps[0].nunentitled, 2);
+	for (i = 0; i < 2; i++) {
+		const char *u = intern_str(b.keys, p.apps[0].unentitled[i].user);
+
+		assert_int_equal(p.apps[0].unentitled[i].first,
+		    strcmp(u, "carol") == 0 ? 1000 : 5000);
+	}
+	buf_free(&ch);
+	buf_free(&kept);
+	buf_free(&skip);
+	buf_free(&wait);
+	rc_plan_free(&p);
+	unbuild(&b);
+}
+
 int
 main(void)
 {
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
-	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 2];
+	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 3];
 	size_t i;
 
 	for (i = 0; i < nrows; i++) {
@@ -455,6 +500,7 @@ main(void)
 	tests[nrows] = (struct CMUnitTest)cmocka_unit_test(test_reasons);
 	tests[nrows + 1] = (struct CMUnitTest)
 	    cmocka_unit_test(test_order_independent_of_ids);
-	return _cmocka_run_group_tests("reconcile", tests, nrows + 2, NULL,
+	tests[nrows + 2] = (struct CMUnitTest)cmocka_unit_test(test_grace);
+	return _cmocka_run_group_tests("reconcile", tests, nrows + 3, NULL,
 	    NULL);
 }
