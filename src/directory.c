@@ -82,6 +82,7 @@ struct directory {
 	size_t gcap;
 	struct intern *keys;    /* user keys, during directory_read */
 	struct dir_stats *st;
+	bool stalled;           /* a probe timed out: send no more */
 };
 
 static void
@@ -980,5 +981,131 @@ out:
 	d->keys = NULL;
 	if (r != EXIT_OK)
 		dir_members_free(out, ngroups);
+	return r;
+}
+
+/* ---- probing one group (check --online) ---- */
+
+static size_t
+count_member_values(struct directory *d, LDAPMessage *entry)
+{
+	struct berval **vals;
+	size_t a, n = 0;
+
+	for (a = 0; d->fl->dn_member_attrs[a] != NULL; a++) {
+		vals = ldap_get_values_len(d->ld, entry,
+		    d->fl->dn_member_attrs[a]);
+		n += (size_t)ldap_count_values_len(vals);
+		ldap_value_free_len(vals);
+	}
+	vals = ldap_get_values_len(d->ld, entry, d->fl->uid_member_attr);
+	n += (size_t)ldap_count_values_len(vals);
+	ldap_value_free_len(vals);
+	return n;
+}
+
+/* The answer to the probe's base search. */
+static int
+probe_result(struct directory *d, LDAPMessage *chain, const char *what,
+    bool *exists, bool *is_group, size_t *members, struct err *e)
+{
+	LDAPMessage *m;
+	char *errmsg = NULL;
+	int err = LDAP_OTHER, rc;
+
+	for (m = ldap_first_message(d->ld, chain); m != NULL;
+	    m = ldap_next_message(d->ld, m)) {
+		switch (ldap_msgtype(m)) {
+		case LDAP_RES_SEARCH_ENTRY:
+			*exists = true;
+			*is_group = is_group_entry(d, m);
+			*members += count_member_values(d, m);
+			break;
+		case LDAP_RES_SEARCH_REFERENCE:
+			err_set(e, "%s: the server returned a referral", what);
+			return EXIT_DIRECTORY;
+		case LDAP_RES_SEARCH_RESULT:
+			ldap_memfree(errmsg);
+			errmsg = NULL;
+			rc = ldap_parse_result(d->ld, m, &err, NULL, &errmsg,
+			    NULL, NULL, 0);
+			if (rc != LDAP_SUCCESS)
+				err = rc;
+			break;
+		}
+	}
+	if (err == LDAP_NO_SUCH_OBJECT)
+		err = LDAP_SUCCESS;
+	if (err != LDAP_SUCCESS) {
+		if (errmsg != NULL && *errmsg != '\0')
+			err_set(e, "%s: %s (%s)", what, ldap_err2string(err),
+			    errmsg);
+		else
+			err_set(e, "%s: %s", what, ldap_err2string(err));
+	}
+	ldap_memfree(errmsg);
+	return err == LDAP_SUCCESS ? EXIT_OK : EXIT_DIRECTORY;
+}
+
+int
+directory_probe_group(struct directory *d, const char *dn, bool *exists,
+    bool *is_group, size_t *members, struct err *e)
+{
+	const char *attrs[] = { "objectClass", "member", "uniqueMember",
+		"memberUid", NULL };
+	LDAPMessage *res = NULL;
+	struct timeval tv = d->tv;
+	char *ndn, what[600];
+	int rc, msgid, r = EXIT_DIRECTORY;
+
+	*exists = false;
+	*is_group = false;
+	*members = 0;
+	snprintf(what, sizeof(what), "LDAP read of '%s'", dn);
+	/* One timeout is enough: the next reads would each wait as long. */
+	if (d->stalled) {
+		err_set(e, "%s: not sent, an earlier read timed out", what);
+		return EXIT_DIRECTORY;
+	}
+	/* the spelling directory_read searches for */
+	ndn = dn_normalize(dn);
+	if (ndn == NULL) {
+		err_set(e, "invalid group DN '%s'", dn);
+		return EXIT_CONFIG;
+	}
+	rc = ldap_search_ext(d->ld, ndn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (char **)(uintptr_t)attrs, 0, NULL, NULL, &tv, LDAP_NO_LIMIT,
+	    &msgid);
+	if (rc != LDAP_SUCCESS) {
+		set_ldap_err(d, e, rc, what);
+		goto out;
+	}
+	tv = d->tv;
+	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc == 0) {
+		ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+		err_set(e, "%s: timed out after %d s", what, d->cfg->timeout);
+		d->stalled = true;
+		goto out;
+	}
+	if (rc < 0) {
+		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
+		set_ldap_err(d, e, rc, what);
+		goto out;
+	}
+	r = probe_result(d, res, what, exists, is_group, members, e);
+	if (r == EXIT_OK && !*exists)
+		log_debug("%s: no such entry", what);
+	else if (r == EXIT_OK)
+		log_debug("%s: %s, %zu member values", what,
+		    *is_group ? "a group" : "not a group", *members);
+out:
+	if (r != EXIT_OK) {
+		*exists = false;
+		*is_group = false;
+		*members = 0;
+	}
+	ldap_msgfree(res);
+	free(ndn);
 	return r;
 }

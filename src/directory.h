@@ -2,6 +2,7 @@
 #ifndef LICSYNC_DIRECTORY_H
 #define LICSYNC_DIRECTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,17 @@ int directory_open(const struct config_ldap *cfg, struct directory **out,
 int directory_read(struct directory *d, struct intern *keys,
     const char *const *groups, size_t ngroups, struct dir_members *out,
     struct dir_stats *st, struct err *e);
+
+/*
+ * Read the entry DN (as written in the policy) with one base search:
+ * whether it exists, whether it is a group, and how many member values
+ * (member, uniqueMember, memberUid) it has, nested groups not followed.
+ * A missing entry is not an error (*EXISTS false); any LDAP error,
+ * timeout or referral is EXIT_DIRECTORY, an invalid DN EXIT_CONFIG.
+ * After a timeout, later probes fail at once rather than each waiting.
+ */
+int directory_probe_group(struct directory *d, const char *dn, bool *exists,
+    bool *is_group, size_t *members, struct err *e);
 
 void directory_close(struct directory *d);
 void dir_members_free(struct dir_members *m, size_t n);
