@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "audit.h"
@@ -22,6 +23,15 @@ enum stmt {
 	ST_SEEN,
 	ST_SEEN_ADD,
 	ST_SEEN_DEL,
+	ST_UNENT,
+	ST_UNENT_ADD,
+	ST_UNENT_DEL,
+	ST_GROUP_SIZE,
+	ST_GROUP_SIZE_SET,
+	ST_UNRESOLVED,
+	ST_CRASHED,
+	ST_KEY_GET,
+	ST_KEY_SET,
 	ST_PENDING,
 	ST_RESULT,
 	ST_OWN,
@@ -37,12 +47,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "config_sha256, policy_sha256) VALUES (?, ?, ?, ?, ?)",
 	[ST_RUN_END] = "UPDATE runs SET ended = ?, outcome = ?, exit_code = ?, "
 	    "assigns = ?, unassigns = ?, unfulfilled = ?, skipped = ?, "
-	    "message = ?, failed = ? WHERE id = ?",
+	    "message = ?, failed = ?, forced = ? WHERE id = ?",
 	[ST_OWNED] = "SELECT user, since FROM ownership WHERE sku = ?",
 	[ST_SEEN] = "SELECT user, first_seen FROM entitlements WHERE sku = ?",
 	[ST_SEEN_ADD] = "INSERT OR IGNORE INTO entitlements(sku, user, "
 	    "first_seen) VALUES (?, ?, ?)",
 	[ST_SEEN_DEL] = "DELETE FROM entitlements WHERE sku = ? AND user = ?",
+	[ST_UNENT] = "SELECT user, since FROM unentitled WHERE sku = ?",
+	[ST_UNENT_ADD] = "INSERT OR IGNORE INTO unentitled(sku, user, since) "
+	    "VALUES (?, ?, ?)",
+	[ST_UNENT_DEL] = "DELETE FROM unentitled WHERE sku = ? AND user = ?",
+	[ST_GROUP_SIZE] = "SELECT users FROM group_sizes WHERE dn = ?",
+	[ST_GROUP_SIZE_SET] = "INSERT OR REPLACE INTO group_sizes(dn, users, "
+	    "run_id) VALUES (?, ?, ?)",
+	[ST_UNRESOLVED] = "SELECT id, action, sku, user FROM changes WHERE "
+	    "result = 'pending' ORDER BY id",
+	[ST_CRASHED] = "UPDATE runs SET outcome = 'interrupted' WHERE "
+	    "outcome = 'running' AND id <> ?",
+	[ST_KEY_GET] = "SELECT key FROM plan_key WHERE id = 1",
+	[ST_KEY_SET] = "INSERT INTO plan_key(id, key) VALUES (1, ?)",
 	[ST_PENDING] = "INSERT INTO changes(run_id, action, app, sku, user, "
 	    "reason, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[ST_RESULT] = "UPDATE changes SET result = ?, outcome = ?, "
@@ -104,6 +127,20 @@ static const char *const schema_sql[] = {
 	"  finished INTEGER);"
 	"CREATE INDEX changes_run ON changes(run_id);"
 	"CREATE INDEX changes_user ON changes(user);",
+	/* 3: grace clocks, group sizes for the guard, run flags, the key
+	 * that signs saved plans */
+	"CREATE TABLE unentitled ("
+	"  sku TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  PRIMARY KEY (sku, user)) WITHOUT ROWID;"
+	"CREATE TABLE group_sizes ("
+	"  dn TEXT PRIMARY KEY,"
+	"  users INTEGER NOT NULL,"
+	"  run_id INTEGER NOT NULL) WITHOUT ROWID;"
+	"ALTER TABLE runs ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE plan_key (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  key BLOB NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(schema_sql) / sizeof(schema_sql[0])))
@@ -344,7 +381,8 @@ audit_run_end(struct audit *a, int64_t run_id, const struct run_result *rr,
 	sqlite3_bind_int64(st, 7, rr->skipped);
 	bind_text(st, 8, rr->message);
 	sqlite3_bind_int64(st, 9, rr->failed);
-	sqlite3_bind_int64(st, 10, run_id);
+	sqlite3_bind_int(st, 10, rr->forced ? 1 : 0);
+	sqlite3_bind_int64(st, 11, run_id);
 	return step_done(a, ST_RUN_END, e);
 }
 
@@ -427,39 +465,80 @@ in_sorted(const uint32_t *ids, size_t n, uint32_t id)
 	return bsearch(&id, ids, n, sizeof(*ids), u32_cmp) != NULL;
 }
 
+/*
+ * Make the rows of SKU in one (sku, user, time) table be exactly CUR: rows
+ * of OLD (what the table holds) not in CUR go, rows of CUR not in OLD come
+ * with their time; rows in both keep their old time.
+ */
+static int
+sync_set(struct audit *a, enum stmt add, enum stmt del, const char *sku,
+    const struct intern *keys, const struct rc_seen *cur, size_t ncur,
+    const struct rc_seen *old, size_t nold, struct err *e)
+{
+	uint32_t *o = xcalloc(nold, sizeof(*o)), *c = xcalloc(ncur, sizeof(*c));
+	size_t i;
+	int r = EXIT_OK;
+
+	for (i = 0; i < nold; i++)
+		o[i] = old[i].user;
+	for (i = 0; i < ncur; i++)
+		c[i] = cur[i].user;
+	qsort(o, nold, sizeof(*o), u32_cmp);
+	qsort(c, ncur, sizeof(*c), u32_cmp);
+	for (i = 0; i < nold && r == EXIT_OK; i++) {
+		if (in_sorted(c, ncur, old[i].user))
+			continue;
+		bind_text(a->st[del], 1, sku);
+		bind_text(a->st[del], 2, intern_str(keys, old[i].user));
+		r = step_done(a, del, e);
+	}
+	for (i = 0; i < ncur && r == EXIT_OK; i++) {
+		if (in_sorted(o, nold, cur[i].user))
+			continue;
+		bind_text(a->st[add], 1, sku);
+		bind_text(a->st[add], 2, intern_str(keys, cur[i].user));
+		sqlite3_bind_int64(a->st[add], 3, cur[i].first);
+		r = step_done(a, add, e);
+	}
+	free(o);
+	free(c);
+	return r;
+}
+
 int
 audit_record_entitled(struct audit *a, const char *sku,
     const struct intern *keys, const uint32_t *ids, size_t n,
     const struct rc_seen *seen, size_t nseen, int64_t now, struct err *e)
 {
-	uint32_t *old = xcalloc(nseen, sizeof(*old));
+	struct rc_seen *cur = xcalloc(n, sizeof(*cur));
 	size_t i;
-	int r = EXIT_OK;
+	int r;
 
-	for (i = 0; i < nseen; i++)
-		old[i] = seen[i].user;
-	if (nseen > 0)
-		qsort(old, nseen, sizeof(*old), u32_cmp);
-	for (i = 0; i < nseen; i++) {
-		if (in_sorted(ids, n, seen[i].user))
-			continue;
-		bind_text(a->st[ST_SEEN_DEL], 1, sku);
-		bind_text(a->st[ST_SEEN_DEL], 2, intern_str(keys, seen[i].user));
-		if ((r = step_done(a, ST_SEEN_DEL, e)) != EXIT_OK)
-			goto out;
-	}
 	for (i = 0; i < n; i++) {
-		if (in_sorted(old, nseen, ids[i]))
-			continue;
-		bind_text(a->st[ST_SEEN_ADD], 1, sku);
-		bind_text(a->st[ST_SEEN_ADD], 2, intern_str(keys, ids[i]));
-		sqlite3_bind_int64(a->st[ST_SEEN_ADD], 3, now);
-		if ((r = step_done(a, ST_SEEN_ADD, e)) != EXIT_OK)
-			goto out;
+		cur[i].user = ids[i];
+		cur[i].first = now;
 	}
-out:
-	free(old);
+	r = sync_set(a, ST_SEEN_ADD, ST_SEEN_DEL, sku, keys, cur, n, seen,
+	    nseen, e);
+	free(cur);
 	return r;
+}
+
+int
+audit_unentitled(struct audit *a, const char *sku, struct intern *keys,
+    struct rc_seen **rows, size_t *n, struct err *e)
+{
+	return user_times(a, ST_UNENT, sku, keys, rows, n, "cannot read "
+	    "the grace clocks", e);
+}
+
+int
+audit_record_unentitled(struct audit *a, const char *sku,
+    const struct intern *keys, const struct rc_seen *cur, size_t ncur,
+    const struct rc_seen *old, size_t nold, struct err *e)
+{
+	return sync_set(a, ST_UNENT_ADD, ST_UNENT_DEL, sku, keys, cur, ncur,
+	    old, nold, e);
 }
 
 int
@@ -603,5 +682,83 @@ audit_changes(struct audit *a, const struct audit_filter *f,
 out:
 	sqlite3_finalize(st);
 	buf_free(&sql);
+	return r;
+}
+
+int
+audit_group_size(struct audit *a, const char *dn, long *users, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_GROUP_SIZE];
+	int rc;
+
+	*users = -1;
+	bind_text(st, 1, dn);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*users = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(a, e, "cannot read group sizes");
+	return EXIT_OK;
+}
+
+int
+audit_set_group_size(struct audit *a, const char *dn, long users,
+    int64_t run_id, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_GROUP_SIZE_SET];
+
+	bind_text(st, 1, dn);
+	sqlite3_bind_int64(st, 2, users);
+	sqlite3_bind_int64(st, 3, run_id);
+	return step_done(a, ST_GROUP_SIZE_SET, e);
+}
+
+int
+audit_unresolved(struct audit *a, int64_t run_id, audit_pending_fn fn,
+    void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_UNRESOLVED];
+	int rc, r = EXIT_OK;
+
+	sqlite3_bind_int64(a->st[ST_CRASHED], 1, run_id);
+	if ((r = step_done(a, ST_CRASHED, e)) != EXIT_OK)
+		return r;
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		r = fn(ctx, sqlite3_column_int64(st, 0), col_text(st, 1),
+		    col_text(st, 2), col_text(st, 3));
+		if (r != EXIT_OK)
+			break;
+	}
+	sqlite3_reset(st);
+	if (r == EXIT_OK && rc != SQLITE_DONE)
+		r = db_err(a, e, "cannot read pending changes");
+	return r;
+}
+
+int
+audit_plan_key(struct audit *a, unsigned char *key, size_t len, struct err *e)
+{
+	sqlite3_stmt *get = a->st[ST_KEY_GET], *set = a->st[ST_KEY_SET];
+	int rc, r;
+
+	rc = sqlite3_step(get);
+	if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(get, 0) == len) {
+		memcpy(key, sqlite3_column_blob(get, 0), len);
+		sqlite3_reset(get);
+		return EXIT_OK;
+	}
+	sqlite3_reset(get);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(a, e, "cannot read the plan key");
+	if (RAND_bytes(key, (int)len) != 1) {
+		err_set(e, "cannot make a plan key: no randomness");
+		return EXIT_DATABASE;
+	}
+	sqlite3_bind_blob(set, 1, key, (int)len, SQLITE_TRANSIENT);
+	r = step_done(a, ST_KEY_SET, e);
 	return r;
 }

@@ -2,6 +2,7 @@
 #ifndef LICSYNC_AUDIT_H
 #define LICSYNC_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct run_result {
 	int exit_code;
 	long assigns, unassigns, unfulfilled, skipped;
 	long failed;            /* changes that failed (apply) */
+	bool forced;            /* safety limits overridden (--force) */
 	const char *message;    /* the error, or NULL */
 	int64_t ended;
 };
@@ -106,6 +108,35 @@ typedef int (*audit_change_fn)(void *ctx, const struct audit_change *c);
 
 int audit_changes(struct audit *a, const struct audit_filter *f,
     audit_change_fn fn, void *ctx, struct err *e);
+
+/* Grace: since when each holder of SKU has been seen not entitled. */
+int audit_unentitled(struct audit *a, const char *sku, struct intern *keys,
+    struct rc_seen **rows, size_t *n, struct err *e);
+/* Make the recorded grace clocks of SKU be CUR (OLD: what was read). */
+int audit_record_unentitled(struct audit *a, const char *sku,
+    const struct intern *keys, const struct rc_seen *cur, size_t ncur,
+    const struct rc_seen *old, size_t nold, struct err *e);
+
+/* The directory guard: users of a policy group on the last recorded run
+ * (-1: never recorded), and recording them. */
+int audit_group_size(struct audit *a, const char *dn, long *users,
+    struct err *e);
+int audit_set_group_size(struct audit *a, const char *dn, long users,
+    int64_t run_id, struct err *e);
+
+/*
+ * Crash recovery: mark runs other than RUN_ID still 'running' as
+ * 'interrupted', and call FN for every change still pending (its outcome
+ * never recorded), oldest first.
+ */
+typedef int (*audit_pending_fn)(void *ctx, int64_t id, const char *action,
+    const char *sku, const char *user);
+int audit_unresolved(struct audit *a, int64_t run_id, audit_pending_fn fn,
+    void *ctx, struct err *e);
+
+/* The key that signs saved plans, made on first use; LEN bytes. */
+int audit_plan_key(struct audit *a, unsigned char *key, size_t len,
+    struct err *e);
 
 int audit_begin(struct audit *a, struct err *e);
 int audit_commit(struct audit *a, struct err *e);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <ldap.h>
@@ -426,31 +427,46 @@ bad:
 	    "'%s' must be an http://, https:// or socks5:// URL", k->name);
 }
 
-/* A count, or "N%" with N from 0 to 100. */
+/* The syslog facilities log.facility may name (value first: a line
+ * starting with a quoted name would read as a key to tests/doc_check.sh). */
+static const struct {
+	int value;
+	const char *name;
+} facilities[] = {
+	{ LOG_DAEMON, "daemon" }, { LOG_USER, "user" },
+	{ LOG_LOCAL0, "local0" }, { LOG_LOCAL1, "local1" },
+	{ LOG_LOCAL2, "local2" }, { LOG_LOCAL3, "local3" },
+	{ LOG_LOCAL4, "local4" }, { LOG_LOCAL5, "local5" },
+	{ LOG_LOCAL6, "local6" }, { LOG_LOCAL7, "local7" },
+};
+
+#define NFACILITIES (sizeof(facilities) / sizeof(facilities[0]))
+
 static int
-limit_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+facility_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
     struct err *e)
 {
-	struct limit *l = YW_FIELD(obj, k, struct limit);
-	const char *s = yw_str(v);
-	size_t n = strlen(s);
-	bool percent = n > 0 && s[n - 1] == '%';
-	long val;
+	size_t i;
 
-	if (percent)
-		n--;
-	if (v->type != YAML_SCALAR_NODE || !is_digits(s, n) || n > 9)
-		goto bad;
-	val = strtol(s, NULL, 10);
-	if (percent && val > 100)
-		goto bad;
-	l->set = true;
-	l->percent = percent;
-	l->value = val;
-	return EXIT_OK;
-bad:
+	for (i = 0; i < NFACILITIES; i++) {
+		if (strcmp(yw_str(v), facilities[i].name) == 0) {
+			*YW_FIELD(obj, k, int) = facilities[i].value;
+			return EXIT_OK;
+		}
+	}
 	return yw_error(y, v->start_mark, e,
-	    "'%s' must be a count or a percentage like 10%%", k->name);
+	    "'%s' must be one of daemon, user, local0 ... local7", k->name);
+}
+
+static const char *
+facility_name(int value)
+{
+	size_t i;
+
+	for (i = 0; i < NFACILITIES; i++)
+		if (facilities[i].value == value)
+			return facilities[i].name;
+	return "daemon";
 }
 
 /* ---- sections ---- */
@@ -460,6 +476,8 @@ static int ldap_section(struct yw *, const struct yw_key *, yaml_node_t *,
 static int backend_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
 static int safety_section(struct yw *, const struct yw_key *, yaml_node_t *,
+    void *, struct err *);
+static int log_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
 
 static const struct yw_key config_keys[] = {
@@ -472,6 +490,7 @@ static const struct yw_key config_keys[] = {
 	{ "lock_file", YW_STRING, path_key,
 	    offsetof(struct config, lock_file), 0 },
 	{ "safety", YW_MAP, safety_section, 0, 0 },
+	{ "log", YW_MAP, log_section, 0, 0 },
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
 
@@ -531,8 +550,16 @@ static const struct yw_key backend_keys[] = {
 };
 
 static const struct yw_key safety_keys[] = {
-	{ "max_unassign", YW_ANY, limit_key,
+	{ "max_assign", YW_ANY, yw_limit,
+	    offsetof(struct config, safety.max_assign), 0 },
+	{ "max_unassign", YW_ANY, yw_limit,
 	    offsetof(struct config, safety.max_unassign), 0 },
+	{ NULL, YW_ANY, NULL, 0, 0 }
+};
+
+static const struct yw_key log_keys[] = {
+	{ "facility", YW_STRING, facility_key,
+	    offsetof(struct config, log.facility), 0 },
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
 
@@ -593,6 +620,13 @@ safety_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e)
 {
 	return yw_walk(y, v, safety_keys, obj, k->name, e);
+}
+
+static int
+log_section(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e)
+{
+	return yw_walk(y, v, log_keys, obj, k->name, e);
 }
 
 /* ---- loading ---- */
@@ -692,6 +726,7 @@ config_load(const char *path, struct config **out, struct err *e)
 	c->backend.max_retry_time = DEFAULT_MAX_RETRY_TIME;
 	c->backend.write_budget = DEFAULT_WRITE_BUDGET;
 	c->backend.write_window = DEFAULT_WRITE_WINDOW;
+	c->log.facility = LOG_DAEMON;
 	y.user = dir;
 	r = yw_open(&y, path, e);
 	if (r == EXIT_OK)
@@ -811,21 +846,29 @@ dump_backend(const struct config_backend *b, FILE *fp)
 	fprintf(fp, "  write_budget: %ld/%s\n", b->write_budget, d);
 }
 
+static void
+put_limit(FILE *fp, const char *key, const struct limit *l)
+{
+	if (!l->set)
+		return;
+	if (l->percent)
+		fprintf(fp, "  %s: \"%ld%%\"\n", key, l->value);
+	else
+		fprintf(fp, "  %s: %ld\n", key, l->value);
+}
+
 void
 config_dump(const struct config *c, FILE *fp)
 {
-	const struct limit *l = &c->safety.max_unassign;
-
 	dump_ldap(&c->ldap, fp);
 	dump_backend(&c->backend, fp);
 	put_str(fp, "", "database", c->database);
 	put_str(fp, "", "policy", c->policy);
 	put_str(fp, "", "lock_file", c->lock_file);
-	if (!l->set)
+	fprintf(fp, "log:\n  facility: %s\n", facility_name(c->log.facility));
+	if (!c->safety.max_assign.set && !c->safety.max_unassign.set)
 		return;
 	fputs("safety:\n", fp);
-	if (l->percent)
-		fprintf(fp, "  max_unassign: \"%ld%%\"\n", l->value);
-	else
-		fprintf(fp, "  max_unassign: %ld\n", l->value);
+	put_limit(fp, "max_assign", &c->safety.max_assign);
+	put_limit(fp, "max_unassign", &c->safety.max_unassign);
 }

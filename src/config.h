@@ -40,13 +40,6 @@ struct config_backend {
 	int64_t write_window;     /* ... per this many seconds, default 150 */
 };
 
-/* A limit: a count, or a percentage of current holders. */
-struct limit {
-	bool set;
-	bool percent;
-	long value;
-};
-
 struct config {
 	char *path;               /* the file it was read from */
 	struct config_ldap ldap;
@@ -55,8 +48,12 @@ struct config {
 	char *policy;             /* default $sysconfdir/licsync/policy.yaml */
 	char *lock_file;          /* default /run/licsync/licsync.lock */
 	struct {
+		struct limit max_assign;
 		struct limit max_unassign;
 	} safety;
+	struct {
+		int facility;     /* syslog's LOG_DAEMON (default), ... */
+	} log;
 };
 
 /* Parse PATH.  On error returns EXIT_CONFIG with "FILE:LINE:COL: what" in e. */

@@ -234,6 +234,10 @@ static const struct yw_key app_keys[] = {
 	    offsetof(struct app_policy, grace), 0 },
 	{ "disabled_plans", YW_LIST, guids_key,
 	    offsetof(struct app_policy, disabled_plans), 0 },
+	{ "max_assign", YW_ANY, yw_limit,
+	    offsetof(struct app_policy, max_assign), 0 },
+	{ "max_unassign", YW_ANY, yw_limit,
+	    offsetof(struct app_policy, max_unassign), 0 },
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
 

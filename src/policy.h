@@ -18,6 +18,8 @@ struct app_policy {
 	enum remove_mode remove;
 	int64_t grace;            /* seconds; 0: none */
 	struct strv disabled_plans; /* GUIDs, lower-case */
+	struct limit max_assign;  /* unset: the configuration's */
+	struct limit max_unassign;
 	char *file;               /* where it was defined */
 	unsigned line;
 };

@@ -491,3 +491,14 @@ format_utc(int64_t t, char out[21])
 	gmtime_r(&tt, &tm);
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+long
+limit_value(const struct limit *l, size_t holders)
+{
+	size_t v = holders * (size_t)l->value / 100;
+
+	if (!l->percent)
+		return l->value;
+	/* a percentage rounds down, but above zero allows one change */
+	return v > 0 || l->value == 0 ? (long)v : 1;
+}

@@ -14,7 +14,9 @@ enum exit_code {
 	EXIT_CONFIG = 2,
 	EXIT_DIRECTORY = 3,
 	EXIT_BACKEND = 4,
+	EXIT_SAFETY = 5,
 	EXIT_PARTIAL = 6,
+	EXIT_LOCKED = 7,
 	EXIT_DATABASE = 8,
 };
 
@@ -85,6 +87,16 @@ int read_secret_file(const char *path, char **out, struct err *e);
 int sha256_file(const char *path, char hex[65], struct err *e);
 /* SHA-256 of a buffer. */
 void sha256_hex(const void *p, size_t n, char hex[65]);
+
+/* A safety limit: a count, or a percentage of an app's current holders. */
+struct limit {
+	bool set;
+	bool percent;
+	long value;
+};
+
+/* The limit's value for an app that has HOLDERS holders now. */
+long limit_value(const struct limit *l, size_t holders);
 
 /* The current time; LICSYNC_TEST_NOW (seconds since the epoch, for tests
  * only) overrides it. */

@@ -754,3 +754,32 @@ yw_print_scalar(FILE *fp, const char *s)
 	}
 	fputc('"', fp);
 }
+
+int
+yw_limit(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e)
+{
+	struct limit *l = YW_FIELD(obj, k, struct limit);
+	const char *s = v->type == YAML_SCALAR_NODE ? yw_str(v) : "";
+	size_t n = strlen(s), i;
+	bool percent = n > 0 && s[n - 1] == '%';
+	long val;
+
+	if (percent)
+		n--;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			break;
+	if (n == 0 || i != n || n > 9)
+		goto bad;
+	val = strtol(s, NULL, 10);
+	if (percent && val > 100)
+		goto bad;
+	l->set = true;
+	l->percent = percent;
+	l->value = val;
+	return EXIT_OK;
+bad:
+	return yw_error(y, v->start_mark, e,
+	    "'%s' must be a count or a percentage like 10%%", k->name);
+}

@@ -98,6 +98,10 @@ bool yw_long(const yaml_node_t *n, long *out);
  * overflows. */
 bool yw_duration(const char *s, int64_t *out);
 
+/* Handler for a struct limit: a count (plain integer) or "N%". */
+int yw_limit(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e);
+
 /* Each item of LIST (the value of key K) must be a non-empty string; each
  * is checked by CHECK when not NULL, then added to OUT. */
 typedef int (*yw_item_check)(struct yw *y, const struct yw_key *k,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -151,6 +152,7 @@ test_defaults(void **state)
 	assert_string_equal(c->policy, SYSCONFDIR "/licsync/policy.yaml");
 	assert_string_equal(c->lock_file, RUNSTATEDIR "/licsync/licsync.lock");
 	assert_false(c->safety.max_unassign.set);
+	assert_int_equal(c->log.facility, LOG_DAEMON);
 	config_free(c);
 	unlink(path);
 	free(path);
@@ -188,7 +190,9 @@ static const char full_yaml[] =
     "policy: /etc/licsync/policy.d\n"
     "lock_file: /run/l.lock\n"
     "safety:\n"
-    "  max_unassign: 10%\n";
+    "  max_unassign: 10%\n"
+    "log:\n"
+    "  facility: local3\n";
 
 static void
 test_full(void **state)
@@ -235,6 +239,7 @@ test_full(void **state)
 	assert_true(c->safety.max_unassign.set);
 	assert_true(c->safety.max_unassign.percent);
 	assert_int_equal(c->safety.max_unassign.value, 10);
+	assert_int_equal(c->log.facility, LOG_LOCAL3);
 	config_free(c);
 }
 
@@ -519,6 +524,46 @@ round_trip(const char *yaml)
 	free(path);
 }
 
+/* Every facility, read and dumped by name. */
+static void
+test_log_facility(void **state)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} ok[] = {
+		{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	struct config *c;
+	char *yaml, *d, *want;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(ok); i++) {
+		yaml = xasprintf(BACKEND "log:\n  facility: %s\n",
+		    ok[i].name);
+		c = load_ok(yaml, NULL);
+		assert_int_equal(c->log.facility, ok[i].value);
+		d = dump_string(c);
+		want = xasprintf("\nlog:\n  facility: %s\n", ok[i].name);
+		if (strstr(d, want) == NULL)
+			fail_msg("dump:\n%s", d);
+		round_trip(yaml);
+		free(want);
+		free(d);
+		free(yaml);
+		config_free(c);
+	}
+	/* An empty section keeps the default. */
+	c = load_ok(BACKEND "log: {}\n", NULL);
+	assert_int_equal(c->log.facility, LOG_DAEMON);
+	config_free(c);
+}
+
 static void
 test_dump_round_trip(void **state)
 {
@@ -526,6 +571,7 @@ test_dump_round_trip(void **state)
 	round_trip(BACKEND);
 	round_trip(full_yaml);
 	round_trip(BACKEND "safety:\n  max_unassign: 0\n");
+	round_trip(BACKEND "safety:\n  max_assign: 20%\n  max_unassign: 7\n");
 	round_trip(cert_yaml);
 	round_trip(CERT_BACKEND "  proxy: \"socks5://[::1]:1080\"\n"
 	    "  max_retry_time: 1h30m\n  write_budget: 1/1s\n");
@@ -571,6 +617,8 @@ test_dump_content(void **state)
 	    "database: /d\n"
 	    "policy: /p\n"
 	    "lock_file: /l\n"
+	    "log:\n"
+	    "  facility: daemon\n"
 	    "safety:\n"
 	    "  max_unassign: \"5%\"\n";
 	struct config *c;
@@ -799,9 +847,13 @@ test_unknown_keys(void **state)
 		  "'max_unassign'?)\n"
 		  "  max_unasign: 1\n"
 		  "  ^" },
-		{ BACKEND "foo: 1\n",
-		  "FILE:5:1: unknown key 'foo'\n"
-		  "foo: 1\n"
+		{ BACKEND "foobar: 1\n",
+		  "FILE:5:1: unknown key 'foobar'\n"
+		  "foobar: 1\n"
+		  "^" },
+		{ BACKEND "logs:\n  facility: user\n",
+		  "FILE:5:1: unknown key 'logs' (did you mean 'log'?)\n"
+		  "logs:\n"
 		  "^" },
 		{ BACKEND "ldap:\n  server: x\n",
 		  "FILE:6:3: unknown key 'server'\n"
@@ -834,9 +886,9 @@ test_duplicate_keys(void **state)
 		  "FILE:5:1: duplicate key 'backend' (first at line 1)\n"
 		  "backend: {}\n"
 		  "^" },
-		{ BACKEND "foo: 1\nfoo: 2\n",
-		  "FILE:5:1: unknown key 'foo'\n"
-		  "foo: 1\n"
+		{ BACKEND "foobar: 1\nfoobar: 2\n",
+		  "FILE:5:1: unknown key 'foobar'\n"
+		  "foobar: 1\n"
 		  "^" },
 	};
 
@@ -1058,9 +1110,9 @@ test_ldap_values(void **state)
 		  "ldap: {base_dn: dc=example,dc=com}\n"
 		  "                ^" },
 		{ BACKEND "ldap: {base_dn: \"dc=example,dc=com\"}\n"
-		  "foo: 1\n",
-		  "FILE:6:1: unknown key 'foo'\n"
-		  "foo: 1\n"
+		  "foobar: 1\n",
+		  "FILE:6:1: unknown key 'foobar'\n"
+		  "foobar: 1\n"
 		  "^" },
 		{ BACKEND "ldap:\n  base_dn: example.com\n",
 		  "FILE:6:12: invalid DN 'example.com': Decoding error\n"
@@ -1295,6 +1347,52 @@ test_duration_values(void **state)
 }
 
 static void
+test_log_values(void **state)
+{
+	static const char *const bad[] = {
+		"kern", "auth", "authpriv", "mail", "DAEMON", "Local0",
+		"local8", "local", "LOG_DAEMON", "3", "\"daemon \"",
+	};
+	static const struct ecase cases[] = {
+		{ BACKEND "log: daemon\n",
+		  "FILE:5:6: 'log' must be a mapping\n"
+		  "log: daemon\n"
+		  "     ^" },
+		{ BACKEND "log:\n  facility: [daemon]\n",
+		  "FILE:6:13: 'facility' must be a string\n"
+		  "  facility: [daemon]\n"
+		  "            ^" },
+		{ BACKEND "log:\n  facility: \"\"\n",
+		  "FILE:6:13: 'facility' must not be empty\n"
+		  "  facility: \"\"\n"
+		  "            ^" },
+		{ BACKEND "log:\n  facilty: daemon\n",
+		  "FILE:6:3: unknown key 'facilty' (did you mean "
+		  "'facility'?)\n"
+		  "  facilty: daemon\n"
+		  "  ^" },
+		{ BACKEND "log:\n  facility: user\n  facility: daemon\n",
+		  "FILE:7:3: duplicate key 'facility' (first at line 6)\n"
+		  "  facility: daemon\n"
+		  "  ^" },
+	};
+	struct buf yaml = { 0 }, want = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(bad); i++) {
+		buf_printf(&yaml, "%slog:\n  facility: %s\n", BACKEND, bad[i]);
+		buf_printf(&want, "FILE:6:13: 'facility' must be one of "
+		    "daemon, user, local0 ... local7\n  facility: %s\n"
+		    "            ^", bad[i]);
+		check_error(yaml.data, want.data);
+		buf_free(&yaml);
+		buf_free(&want);
+	}
+	check_cases(cases, NCASES(cases));
+}
+
+static void
 test_safety_values(void **state)
 {
 	static const char *const bad[] = {
@@ -1331,6 +1429,7 @@ main(void)
 		cmocka_unit_test(test_limits_ok),
 		cmocka_unit_test(test_user_keys_ok),
 		cmocka_unit_test(test_max_unassign),
+		cmocka_unit_test(test_log_facility),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_content),
 		cmocka_unit_test(test_dump_certificate),
@@ -1347,6 +1446,7 @@ main(void)
 		cmocka_unit_test(test_backend_values),
 		cmocka_unit_test(test_duration_values),
 		cmocka_unit_test(test_safety_values),
+		cmocka_unit_test(test_log_values),
 	};
 
 	/* make check runs these under the TAP driver. */
