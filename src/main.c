@@ -1,4 +1,5 @@
 /* main.c - command line parsing and dispatch */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 struct globals {
 	const char *config;
+	bool quiet;
 };
 
 struct command {
@@ -29,11 +31,13 @@ static int cmd_audit(const struct globals *g, int argc, char **argv);
 static int cmd_help(const struct globals *g, int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "check", cmd_check, "[--dump]",
-	  "validate the configuration and policy (no network)" },
-	{ "plan", cmd_plan, "[--format text|json|csv] [-o FILE]",
+	{ "check", cmd_check, "[--dump | --online]",
+	  "validate the configuration and policy; --online: also what they "
+	  "reach" },
+	{ "plan", cmd_plan, "[--format text|json|csv] [-o FILE] [--wait SECONDS]",
 	  "print the changes the policy calls for; change nothing" },
-	{ "apply", cmd_apply, "[--format text|json|csv] [-o FILE]",
+	{ "apply", cmd_apply, "[--format text|json|csv] [-o FILE] "
+	  "[--wait SECONDS]\n         [--force] [--plan FILE [--prune]]",
 	  "carry out the plan through the backend" },
 	{ "audit", cmd_audit, "[--run N|last] [--since TIME] [--user KEY] "
 	  "[--app NAME]\n         [--result ok|failed|skipped|pending] "
@@ -96,32 +100,56 @@ cmd_check(const struct globals *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dump", no_argument, NULL, 'd' },
+		{ "online", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool dump = false;
+	bool dump = false, online = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'd') {
-			command_usage(stderr, find_command("check"));
-			return EXIT_USAGE;
-		}
-		dump = true;
+		if (ch == 'd')
+			dump = true;
+		else if (ch == 'n')
+			online = true;
+		else
+			goto usage;
 	}
-	if (optind != argc) {
-		command_usage(stderr, find_command("check"));
-		return EXIT_USAGE;
-	}
-	return run_check(g->config, dump);
+	if (optind != argc || (dump && online))
+		goto usage;
+	return run_check(g->config, dump, online);
+usage:
+	command_usage(stderr, find_command("check"));
+	return EXIT_USAGE;
 }
 
-/* The options plan and apply share. */
 static int
-plan_options(const char *name, int argc, char **argv, struct plan_opts *o)
+seconds_arg(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || v < 0 || v > 86400 || errno != 0) {
+		log_error("--wait '%s': a number of seconds from 0 to 86400", s);
+		return EXIT_USAGE;
+	}
+	*out = (int)v;
+	return EXIT_OK;
+}
+
+/* The options of plan and apply; APPLY allows apply's own. */
+static int
+plan_options(const char *name, bool apply, int argc, char **argv,
+    struct plan_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "plan", required_argument, NULL, 'p' },
+		{ "prune", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -139,16 +167,32 @@ plan_options(const char *name, int argc, char **argv, struct plan_opts *o)
 		case 'o':
 			o->out_file = optarg;
 			break;
+		case 'w':
+			if (seconds_arg(optarg, &o->wait) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'F':
+		case 'p':
+		case 'P':
+			if (!apply)
+				goto usage;
+			if (ch == 'F')
+				o->force = true;
+			else if (ch == 'p')
+				o->plan_file = optarg;
+			else
+				o->prune = true;
+			break;
 		default:
-			command_usage(stderr, find_command(name));
-			return EXIT_USAGE;
+			goto usage;
 		}
 	}
-	if (optind != argc) {
-		command_usage(stderr, find_command(name));
-		return EXIT_USAGE;
-	}
+	if (optind != argc || (o->prune && o->plan_file == NULL))
+		goto usage;
 	return EXIT_OK;
+usage:
+	command_usage(stderr, find_command(name));
+	return EXIT_USAGE;
 }
 
 static int
@@ -159,7 +203,8 @@ cmd_plan(const struct globals *g, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.config_path = g->config;
-	if ((r = plan_options("plan", argc, argv, &o)) != EXIT_OK)
+	o.quiet = g->quiet;
+	if ((r = plan_options("plan", false, argc, argv, &o)) != EXIT_OK)
 		return r;
 	return run_plan(&o);
 }
@@ -172,7 +217,8 @@ cmd_apply(const struct globals *g, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.config_path = g->config;
-	if ((r = plan_options("apply", argc, argv, &o)) != EXIT_OK)
+	o.quiet = g->quiet;
+	if ((r = plan_options("apply", true, argc, argv, &o)) != EXIT_OK)
 		return r;
 	return run_apply(&o);
 }
@@ -250,7 +296,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct globals g = { DEFAULT_CONFIG };
+	struct globals g = { DEFAULT_CONFIG, false };
 	const struct command *c;
 	int ch;
 
@@ -264,6 +310,7 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			log_set_level(LOG_LVL_ERROR);
+			g.quiet = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -68,6 +68,28 @@ report_reason(const struct report_ctx *c, const struct rc_change *ch)
 	return why.data;
 }
 
+/* "2d 3h", "5h 10m", "45m", "30s": the two largest units. */
+static void
+duration_text(struct buf *b, int64_t s)
+{
+	static const struct { int64_t secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i, shown = 0;
+
+	if (s < 1)
+		s = 1;
+	for (i = 0; i < 4 && shown < 2; i++) {
+		if (s < units[i].secs && shown == 0)
+			continue;
+		if (s / units[i].secs > 0)
+			buf_printf(b, "%s%lld%c", shown > 0 ? " " : "",
+			    (long long)(s / units[i].secs), units[i].unit);
+		s %= units[i].secs;
+		shown++;
+	}
+}
+
 static void
 kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
 {
@@ -88,6 +110,7 @@ kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
 		break;
 	case RC_KEEP_NOT_OWNED:
 	case RC_KEEP_REMOVE_NEVER:
+	case RC_KEEP_GRACE:
 		break;
 	}
 	cause_text(b, ap, k->cause, k->arg);
@@ -95,6 +118,10 @@ kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
 		buf_addstr(b, "; not assigned by licsync (remove: owned)");
 	else if (k->reason == RC_KEEP_REMOVE_NEVER)
 		buf_addstr(b, "; remove: never");
+	else if (k->reason == RC_KEEP_GRACE) {
+		buf_addstr(b, "; removal due in ");
+		duration_text(b, k->due - c->now);
+	}
 }
 
 static const char *

@@ -29,6 +29,7 @@ struct report_ctx {
 	const char *user_key;          /* the directory attribute */
 	size_t backend_users;
 	const struct change_outcome *results; /* per change, or NULL */
+	int64_t now;                   /* for "removal due in ..." */
 };
 
 /* "text", "json" or "csv"; returns -1 for anything else. */

@@ -10,15 +10,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "backend.h"
 #include "config.h"
 #include "directory.h"
 #include "jwt.h"
+#include "lock.h"
 #include "log.h"
+#include "online.h"
 #include "policy.h"
 #include "reconcile.h"
 #include "run.h"
+#include "saved.h"
 #include "yamlwalk.h"
 
 /* Holders as read, before the backend's strings are final. */
@@ -38,6 +43,8 @@ struct app_state {
 	size_t nowned;
 	struct rc_seen *seen;
 	size_t nseen;
+	struct rc_seen *unentitled;     /* grace clocks as recorded */
+	size_t nunentitled;
 	uint32_t *exclude_users;
 	size_t nexclude_users;
 	/* indexes into the flattened group list */
@@ -72,6 +79,12 @@ struct plan_run {
 	/* apply: one outcome per plan change */
 	struct change_outcome *results;
 	size_t failed;
+	int64_t now;                /* the run's clock (LICSYNC_TEST_NOW) */
+	bool forced;                /* --force overrode a safety limit */
+	bool stopped;               /* a safety stop */
+	bool skip_record;           /* plan: the guard distrusts this view */
+	int lock_fd;
+	struct provenance pv;       /* what the plan is computed from */
 };
 
 static void
@@ -114,7 +127,7 @@ check_certificate(const struct config_backend *b, struct err *e)
 }
 
 int
-run_check(const char *config_path, bool dump)
+run_check(const char *config_path, bool dump, bool online)
 {
 	struct config *cfg = NULL;
 	struct policy *pol = NULL;
@@ -135,6 +148,8 @@ run_check(const char *config_path, bool dump)
 		printf("%s: OK\n%s: OK, %zu app%s\n", cfg->path, cfg->policy,
 		    pol->napps, pol->napps == 1 ? "" : "s");
 	}
+	if (online && (r = online_check(cfg, pol, stdout, &e)) != EXIT_OK)
+		goto out;
 	r = EXIT_OK;
 out:
 	if (r != EXIT_OK)
@@ -333,6 +348,9 @@ load_records(struct plan_run *pr, struct err *e)
 		if ((r = audit_seen(pr->db, as->sku, pr->keys, &as->seen,
 		    &as->nseen, e)) != EXIT_OK)
 			return r;
+		if ((r = audit_unentitled(pr->db, as->sku, pr->keys,
+		    &as->unentitled, &as->nunentitled, e)) != EXIT_OK)
+			return r;
 	}
 	return EXIT_OK;
 }
@@ -400,6 +418,8 @@ do_reconcile(struct plan_run *pr)
 		in[a].nowned = as->nowned;
 		in[a].seen = as->seen;
 		in[a].nseen = as->nseen;
+		in[a].unentitled = as->unentitled;
+		in[a].nunentitled = as->nunentitled;
 	}
 	memset(&rin, 0, sizeof(rin));
 	rin.keys = pr->keys;
@@ -408,11 +428,92 @@ do_reconcile(struct plan_run *pr)
 	rin.nprotected = pr->pol->protected_users.n;
 	rin.apps = in;
 	rin.napps = napps;
-	rin.now = now_seconds();
+	rin.now = pr->now;
 	reconcile(&rin, &pr->plan);
 	free(in);
 	free(gm);
 	free(gn);
+}
+
+/* ---- safety ---- */
+
+static void
+limit_text(struct buf *b, const struct limit *l, size_t holders)
+{
+	if (l->percent)
+		buf_printf(b, "%ld%% of %zu holders = %ld", l->value, holders,
+		    limit_value(l, holders));
+	else
+		buf_printf(b, "%ld", l->value);
+}
+
+/* One limit of one app; appends to WHY when the plan exceeds it. */
+static void
+check_limit(const char *app, const char *what, const struct limit *own,
+    const struct limit *global, size_t count, size_t holders,
+    struct buf *why)
+{
+	const struct limit *l = own->set ? own : global;
+
+	if (!l->set || (long)count <= limit_value(l, holders))
+		return;
+	buf_printf(why, "%sapp '%s' would %s %zu users, more than %s",
+	    why->len > 0 ? "; " : "", app, what, count, own->set ?
+	    "its max_" : "safety.max_");
+	buf_addstr(why, strcmp(what, "assign") == 0 ? "assign " : "unassign ");
+	limit_text(why, l, holders);
+}
+
+/*
+ * The reasons this plan must not be applied without --force: safety
+ * limits, and policy groups that were populated on the last recorded run
+ * and are empty now (an outage or a renamed OU read as empty groups).
+ */
+static int
+safety_reasons(struct plan_run *pr, struct buf *why, bool *guard,
+    struct err *e)
+{
+	size_t a, i;
+	long last;
+	int r;
+
+	*guard = false;
+	for (a = 0; a < pr->pol->napps; a++) {
+		const struct app_policy *ap = &pr->pol->apps[a];
+		const struct rc_app_summary *s = &pr->plan.apps[a];
+
+		check_limit(ap->name, "unassign", &ap->max_unassign,
+		    &pr->cfg->safety.max_unassign, s->unassign, s->holding,
+		    why);
+		check_limit(ap->name, "assign", &ap->max_assign,
+		    &pr->cfg->safety.max_assign, s->assign, s->holding, why);
+	}
+	for (i = 0; i < pr->ngdns; i++) {
+		if (pr->members[i].n > 0)
+			continue;
+		if ((r = audit_group_size(pr->db, pr->gdns[i], &last, e)) !=
+		    EXIT_OK)
+			return r;
+		if (last <= 0)
+			continue;
+		*guard = true;
+		buf_printf(why, "%spolicy group '%s' had %ld users on the last "
+		    "run and has none now", why->len > 0 ? "; " : "",
+		    pr->gdns[i], last);
+	}
+	return EXIT_OK;
+}
+
+static int
+record_group_sizes(struct plan_run *pr, struct err *e)
+{
+	size_t i;
+	int r = EXIT_OK;
+
+	for (i = 0; i < pr->ngdns && r == EXIT_OK; i++)
+		r = audit_set_group_size(pr->db, pr->gdns[i],
+		    (long)pr->members[i].n, pr->run_id, e);
+	return r;
 }
 
 /* Ownership ends when the license is gone, however it went. */
@@ -437,18 +538,28 @@ forget_gone(struct plan_run *pr, const struct app_state *as, struct err *e)
 static int
 record_plan(struct plan_run *pr, struct err *e)
 {
-	int64_t now = now_seconds();
+	int64_t now = pr->now;
 	size_t a;
 	int r;
 
+	if (pr->skip_record)
+		return EXIT_OK;
 	if ((r = audit_begin(pr->db, e)) != EXIT_OK)
 		return r;
+	if ((r = record_group_sizes(pr, e)) != EXIT_OK) {
+		audit_rollback(pr->db);
+		return r;
+	}
 	for (a = 0; a < pr->pol->napps; a++) {
 		const struct rc_app_summary *s = &pr->plan.apps[a];
 		const struct app_state *as = &pr->apps[a];
 
 		r = audit_record_entitled(pr->db, as->sku, pr->keys,
 		    s->entitled_ids, s->entitled, as->seen, as->nseen, now, e);
+		if (r == EXIT_OK)
+			r = audit_record_unentitled(pr->db, as->sku, pr->keys,
+			    s->unentitled, s->nunentitled, as->unentitled,
+			    as->nunentitled, e);
 		if (r == EXIT_OK)
 			r = forget_gone(pr, as, e);
 		if (r != EXIT_OK) {
@@ -462,33 +573,62 @@ record_plan(struct plan_run *pr, struct err *e)
 /* ---- output ---- */
 
 static int
-write_plan_file(const char *path, const struct report_ctx *rc, struct err *e)
+compare_key(const void *pa, const void *pb, void *keys)
 {
-	char *tmp = xasprintf("%s.tmpXXXXXX", path);
-	FILE *fp = NULL;
-	int fd, r = EXIT_USAGE;
+	return strcmp(intern_str(keys, *(const uint32_t *)pa),
+	    intern_str(keys, *(const uint32_t *)pb));
+}
 
-	fd = mkstemp(tmp);
-	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto out;
+/* SHA-256 over what the run saw, in key order: the entitled users of each
+ * app (DIRECTORY) and the holders of each app (BACKEND). */
+static void
+view_hashes(struct plan_run *pr)
+{
+	struct buf d = { 0 }, b = { 0 };
+	uint32_t *ids;
+	size_t a, i;
+
+	buf_add(&d, "", 0);
+	buf_add(&b, "", 0);
+	for (a = 0; a < pr->pol->napps; a++) {
+		const struct rc_app_summary *s = &pr->plan.apps[a];
+		const struct app_state *as = &pr->apps[a];
+
+		ids = xcalloc(s->entitled + 1, sizeof(*ids));
+		memcpy(ids, s->entitled_ids, s->entitled * sizeof(*ids));
+		qsort_r(ids, s->entitled, sizeof(*ids), compare_key, pr->keys);
+		buf_printf(&d, "%s\n", as->sku);
+		for (i = 0; i < s->entitled; i++)
+			buf_printf(&d, "%s\n", intern_str(pr->keys, ids[i]));
+		free(ids);
+		ids = xcalloc(as->nh + 1, sizeof(*ids));
+		for (i = 0; i < as->nh; i++)
+			ids[i] = as->h[i].user;
+		qsort_r(ids, as->nh, sizeof(*ids), compare_key, pr->keys);
+		buf_printf(&b, "%s\n", as->sku);
+		for (i = 0; i < as->nh; i++)
+			buf_printf(&b, "%s\n", intern_str(pr->keys, ids[i]));
+		free(ids);
 	}
-	if (report_plan(fp, REPORT_JSON, rc) != 0 || fsync(fd) != 0) {
-		err_set(e, "%s: write failed: %s", path, strerror(errno));
-		fclose(fp);
-		goto out;
-	}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	r = EXIT_OK;
-out:
-	if (r != EXIT_OK)
-		unlink(tmp);
-	free(tmp);
+	sha256_hex(d.data, d.len, pr->pv.directory);
+	sha256_hex(b.data, b.len, pr->pv.backend);
+	buf_free(&d);
+	buf_free(&b);
+}
+
+static int
+save_plan(struct plan_run *pr, const char *path, const struct report_ctx *rc,
+    struct err *e)
+{
+	unsigned char key[PLAN_KEY_LEN];
+	int r;
+
+	if ((r = audit_plan_key(pr->db, key, sizeof(key), e)) != EXIT_OK)
+		return r;
+	view_hashes(pr);
+	pr->pv.run = pr->run_id;
+	r = saved_write(path, rc, &pr->pv, key, e);
+	OPENSSL_cleanse(key, sizeof(key));
 	return r;
 }
 
@@ -515,6 +655,32 @@ report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc)
 	rc->user_key = pr->cfg->ldap.user_key;
 	rc->backend_users = pr->backend_users;
 	rc->results = pr->results;
+	rc->now = pr->now;
+}
+
+/* -q: nothing when there is no news, else one line, so that cron mails
+ * only when something changed or failed. */
+static void
+quiet_summary(struct plan_run *pr)
+{
+	size_t a, assign = 0, unassign = 0, waiting = 0;
+
+	for (a = 0; a < pr->plan.napps; a++) {
+		assign += pr->plan.apps[a].assign;
+		unassign += pr->plan.apps[a].unassign;
+		waiting += pr->plan.apps[a].unfulfilled;
+	}
+	if (pr->plan.nchanges == 0)
+		return;
+	if (pr->results == NULL)
+		printf("licsync run %lld: %zu to assign, %zu to unassign, %zu "
+		    "waiting for a seat%s\n", (long long)pr->run_id, assign,
+		    unassign, waiting, pr->stopped ? "; safety stop" : "");
+	else
+		printf("licsync run %lld: %zu assigned or unassigned, %zu "
+		    "failed, %zu waiting for a seat\n", (long long)pr->run_id,
+		    pr->plan.nchanges - pr->failed, pr->failed, waiting);
+	fflush(stdout);
 }
 
 static int
@@ -526,8 +692,10 @@ output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 
 	report_context(pr, skus, &rc);
 	if (o->out_file != NULL)
-		r = write_plan_file(o->out_file, &rc, e);
-	if (r == EXIT_OK && report_plan(stdout, o->format, &rc) != 0) {
+		r = save_plan(pr, o->out_file, &rc, e);
+	if (r == EXIT_OK && o->quiet) {
+		quiet_summary(pr);
+	} else if (r == EXIT_OK && report_plan(stdout, o->format, &rc) != 0) {
 		err_set(e, "cannot write the report: %s", strerror(errno));
 		r = EXIT_USAGE;
 	}
@@ -553,6 +721,10 @@ run_outcome(int r)
 		return "database error";
 	case EXIT_PARTIAL:
 		return "partial";
+	case EXIT_SAFETY:
+		return "safety stop";
+	case EXIT_LOCKED:
+		return "locked";
 	default:
 		return "error";
 	}
@@ -569,6 +741,9 @@ begin_run(struct plan_run *pr, const char *command, struct err *e)
 		return r;
 	if ((r = policy_hash(pr->pol, phash, e)) != EXIT_OK)
 		return r;
+	memcpy(pr->pv.config, chash, sizeof(chash));
+	memcpy(pr->pv.policy, phash, sizeof(phash));
+	pr->pv.created = pr->now;
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
@@ -594,6 +769,7 @@ end_run(struct plan_run *pr, int r, const struct err *e)
 	rr.exit_code = r;
 	rr.message = r != EXIT_OK ? e->msg : NULL;
 	rr.failed = (long)pr->failed;
+	rr.forced = pr->forced;
 	rr.ended = now_seconds();
 	for (a = 0; a < pr->plan.napps; a++) {
 		rr.assigns += (long)pr->plan.apps[a].assign;
@@ -616,6 +792,7 @@ plan_run_free(struct plan_run *pr)
 			free(pr->apps[a].holders);
 			free(pr->apps[a].owned);
 			free(pr->apps[a].seen);
+			free(pr->apps[a].unentitled);
 			free(pr->apps[a].exclude_users);
 		}
 	free(pr->apps);
@@ -639,21 +816,124 @@ plan_run_free(struct plan_run *pr)
 	intern_free(pr->keys);
 	intern_free(pr->bgroups);
 	audit_close(pr->db);
+	lock_release(pr->lock_fd);
 	policy_free(pr->pol);
 	config_free(pr->cfg);
 }
 
-/* Everything up to a recorded plan: shared by plan and apply. */
+/* ---- crash recovery ---- */
+
+struct recovery {
+	struct plan_run *pr;
+	struct err *e;
+	size_t resolved;
+};
+
+/* Does the backend show USER holding SKU directly, as read this run? */
+static bool
+holds_direct(struct plan_run *pr, const struct app_state *as, uint32_t user)
+{
+	size_t i;
+
+	(void)pr;
+	for (i = 0; i < as->nh; i++)
+		if (as->h[i].user == user)
+			return as->h[i].direct;
+	return false;
+}
+
 static int
-prepare(struct plan_run *pr, const struct plan_opts *o, const char *command,
+resolve_pending(void *ctx, int64_t id, const char *action, const char *sku,
+    const char *user)
+{
+	struct recovery *rv = ctx;
+	struct plan_run *pr = rv->pr;
+	struct change_result cr;
+	bool assign = strcmp(action, "assign") == 0, done;
+	const struct app_state *as = NULL;
+	uint32_t u = 0;
+	size_t a;
+	int r;
+
+	for (a = 0; a < pr->pol->napps; a++)
+		if (str_ieq(pr->apps[a].sku, sku))
+			as = &pr->apps[a];
+	memset(&cr, 0, sizeof(cr));
+	cr.finished = pr->now;
+	if (as == NULL) {
+		cr.result = "failed";
+		cr.outcome = "unknown";
+		cr.error_message = "interrupted run; the SKU is no longer in "
+		    "the policy, so the outcome was not checked";
+		return audit_result(pr->db, id, &cr, rv->e);
+	}
+	done = intern_find(pr->keys, user, &u) && holds_direct(pr, as, u);
+	if (!assign)
+		done = !done;
+	cr.result = done ? "ok" : "failed";
+	cr.outcome = done ? "recovered" : "not_applied";
+	cr.error_message = done ? NULL : "interrupted run; the backend shows "
+	    "the change was not made";
+	if ((r = audit_result(pr->db, id, &cr, rv->e)) != EXIT_OK)
+		return r;
+	rv->resolved++;
+	if (done && assign)
+		return audit_own(pr->db, as->sku, user, pr->now, pr->run_id,
+		    rv->e);
+	if (done)
+		return audit_disown(pr->db, as->sku, user, rv->e);
+	return EXIT_OK;
+}
+
+/* Changes a killed run left pending get their true outcome from what the
+ * backend holds now, before ownership is read for this run's plan. */
+static int
+recover(struct plan_run *pr, struct err *e)
+{
+	struct recovery rv = { pr, e, 0 };
+	int r;
+
+	if ((r = audit_begin(pr->db, e)) != EXIT_OK)
+		return r;
+	r = audit_unresolved(pr->db, pr->run_id, resolve_pending, &rv, e);
+	if (r != EXIT_OK) {
+		audit_rollback(pr->db);
+		return r;
+	}
+	if (rv.resolved > 0)
+		log_warning("resolved %zu change%s left pending by an "
+		    "interrupted run", rv.resolved, rv.resolved == 1 ? "" :
+		    "s");
+	return audit_commit(pr->db, e);
+}
+
+/* Everything up to a recorded plan: shared by plan and apply. */
+static int safety(struct plan_run *pr, const struct plan_opts *o, bool apply,
+    struct err *e);
+static int reviewed(struct plan_run *pr, const struct plan_opts *o,
+    struct err *e);
+
+static int
+prepare(struct plan_run *pr, const struct plan_opts *o, bool apply,
     struct err *e)
 {
+	const char *command = apply ? "apply" : "plan";
 	int r;
 
 	memset(pr, 0, sizeof(*pr));
+	pr->now = now_seconds();
+	pr->lock_fd = -1;
 	if ((r = config_load(o->config_path, &pr->cfg, e)) != EXIT_OK)
 		return r;
+	/* Unattended (stdout not a terminal, as under cron or systemd):
+	 * diagnostics go to syslog.  LICSYNC_LOG_STDERR keeps them here. */
+	log_open(!isatty(STDOUT_FILENO) && getenv("LICSYNC_LOG_STDERR") == NULL,
+	    pr->cfg->log.facility);
 	if ((r = policy_load(pr->cfg->policy, &pr->pol, e)) != EXIT_OK)
+		return r;
+	/* One run at a time: both write the database. */
+	if ((r = lock_take(pr->cfg->lock_file, o->wait, &pr->lock_fd, e)) !=
+	    EXIT_OK)
 		return r;
 	if ((r = begin_run(pr, command, e)) != EXIT_OK)
 		return r;
@@ -666,10 +946,170 @@ prepare(struct plan_run *pr, const struct plan_opts *o, const char *command,
 		return r;
 	if ((r = read_backend(pr, e)) != EXIT_OK)
 		return r;
+	if ((r = recover(pr, e)) != EXIT_OK)
+		return r;
 	if ((r = load_records(pr, e)) != EXIT_OK)
 		return r;
 	do_reconcile(pr);
+	if (apply && o->plan_file != NULL &&
+	    (r = reviewed(pr, o, e)) != EXIT_OK)
+		return r;
+	if ((r = safety(pr, o, apply, e)) != EXIT_OK)
+		return r;
 	return record_plan(pr, e);
+}
+
+/* ---- reviewed plans ---- */
+
+static char *
+change_key(const char *action, const char *app, const char *user)
+{
+	return xasprintf("%s\n%s\n%s", action, app, user);
+}
+
+/* Keep only the live changes that the reviewed plan has; recount. */
+static void
+keep_reviewed(struct plan_run *pr, const bool *keep)
+{
+	struct rc_plan *p = &pr->plan;
+	size_t i, n = 0, a;
+
+	for (a = 0; a < p->napps; a++)
+		p->apps[a].assign = p->apps[a].unassign = 0;
+	for (i = 0; i < p->nchanges; i++) {
+		if (!keep[i])
+			continue;
+		p->changes[n] = p->changes[i];
+		if (p->changes[n].action == RC_ASSIGN)
+			p->apps[p->changes[n].app].assign++;
+		else
+			p->apps[p->changes[n].app].unassign++;
+		n++;
+	}
+	p->nchanges = n;
+}
+
+/*
+ * apply --plan: carry out exactly the reviewed changes that are still
+ * right.  A planned change the live state no longer calls for is drift:
+ * refused (exit 5) unless --prune drops it.  Changes the live state calls
+ * for that were not reviewed are left for the next run.
+ */
+static int
+reviewed(struct plan_run *pr, const struct plan_opts *o, struct err *e)
+{
+	unsigned char key[PLAN_KEY_LEN];
+	struct provenance pv;
+	struct planned *pl = NULL;
+	struct intern *want = intern_new();
+	struct buf drift = { 0 };
+	bool *keep = NULL, *found = NULL;
+	size_t n = 0, i, ndrift = 0;
+	uint32_t id;
+	int r;
+
+	if ((r = audit_plan_key(pr->db, key, sizeof(key), e)) != EXIT_OK)
+		goto out;
+	r = saved_read(o->plan_file, key, &pv, &pl, &n, e);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (r != EXIT_OK)
+		goto out;
+	r = EXIT_SAFETY;
+	if (strcmp(pv.config, pr->pv.config) != 0 ||
+	    strcmp(pv.policy, pr->pv.policy) != 0) {
+		err_set(e, "%s: the %s changed since the plan was saved; make "
+		    "and review a new plan", o->plan_file,
+		    strcmp(pv.config, pr->pv.config) != 0 ? "configuration" :
+		    "policy");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		char *k = change_key(pl[i].action, pl[i].app, pl[i].user);
+
+		intern_add(want, k);
+		free(k);
+	}
+	keep = xcalloc(pr->plan.nchanges + 1, sizeof(*keep));
+	found = xcalloc(n + 1, sizeof(*found));
+	for (i = 0; i < pr->plan.nchanges; i++) {
+		const struct rc_change *c = &pr->plan.changes[i];
+		char *k = change_key(c->action == RC_ASSIGN ? "assign" :
+		    "unassign", pr->pol->apps[c->app].name,
+		    intern_str(pr->keys, c->user));
+
+		if (intern_find(want, k, &id)) {
+			keep[i] = true;
+			found[id] = true;
+		}
+		free(k);
+	}
+	for (i = 0; i < n; i++) {
+		char *k = change_key(pl[i].action, pl[i].app, pl[i].user);
+		bool hit = intern_find(want, k, &id) && found[id];
+
+		free(k);
+		if (hit)
+			continue;
+		if (ndrift++ < 20)
+			buf_printf(&drift, "%s%s %s %s", ndrift > 1 ? ", " : "",
+			    pl[i].action, pl[i].app, pl[i].user);
+	}
+	if (ndrift > 0 && !o->prune) {
+		err_set(e, "%s: %zu planned change%s no longer right (%s%s); "
+		    "nothing applied (--prune applies the rest)", o->plan_file,
+		    ndrift, ndrift == 1 ? " is" : "s are", drift.data,
+		    ndrift > 20 ? ", ..." : "");
+		pr->stopped = true;
+		goto out;
+	}
+	if (ndrift > 0)
+		log_warning("%s: pruned %zu change%s no longer right: %s%s",
+		    o->plan_file, ndrift, ndrift == 1 ? "" : "s", drift.data,
+		    ndrift > 20 ? ", ..." : "");
+	keep_reviewed(pr, keep);
+	r = EXIT_OK;
+out:
+	free(keep);
+	free(found);
+	buf_free(&drift);
+	intern_free(want);
+	saved_free(pl, n);
+	return r;
+}
+
+/*
+ * A plan that trips a safety limit or the group guard: apply stops with
+ * exit 5 unless forced; plan warns.  Nothing is recorded from a view the
+ * guard distrusts, so an outage cannot reset entitlement history.
+ */
+static int
+safety(struct plan_run *pr, const struct plan_opts *o, bool apply,
+    struct err *e)
+{
+	struct buf why = { 0 };
+	bool guard;
+	int r;
+
+	if ((r = safety_reasons(pr, &why, &guard, e)) != EXIT_OK)
+		goto out;
+	if (why.len == 0)
+		goto out;
+	if (o->force) {
+		log_warning("safety limits overridden by --force: %s",
+		    why.data);
+		pr->forced = true;
+	} else if (apply) {
+		err_set(e, "safety stop, nothing applied: %s (apply --force "
+		    "overrides)", why.data);
+		pr->stopped = true;
+		r = EXIT_SAFETY;
+	} else {
+		log_warning("apply would stop: %s", why.data);
+		pr->skip_record = guard;
+	}
+out:
+	buf_free(&why);
+	return r;
 }
 
 int
@@ -679,7 +1119,7 @@ run_plan(const struct plan_opts *o)
 	struct err e;
 	int r;
 
-	r = prepare(&pr, o, "plan", &e);
+	r = prepare(&pr, o, false, &e);
 	if (r == EXIT_OK)
 		r = output(&pr, o, &e);
 	if (pr.db != NULL)
@@ -884,9 +1324,12 @@ run_apply(const struct plan_opts *o)
 	struct err e;
 	int r, ro;
 
-	r = prepare(&pr, o, "apply", &e);
+	r = prepare(&pr, o, true, &e);
 	if (r == EXIT_OK)
 		r = execute(&pr, &e);
+	/* A safety stop shows the plan it refused to apply. */
+	if (r == EXIT_SAFETY && pr.stopped)
+		output(&pr, o, NULL);
 	/* Once changes were sent, report them, whatever stopped the run. */
 	if (pr.results != NULL) {
 		struct err eo;

@@ -11,9 +11,16 @@ struct plan_opts {
 	const char *config_path;
 	enum report_format format;
 	const char *out_file;   /* -o: also write the JSON plan here */
+	bool quiet;             /* -q: print only when there is news */
+	bool force;             /* apply --force: override safety limits */
+	int wait;               /* --wait: seconds to wait for the lock */
+	const char *plan_file;  /* apply --plan: a reviewed plan */
+	bool prune;             /* apply --prune: drop drifted changes */
 };
 
-int run_check(const char *config_path, bool dump);
+/* Validate offline; ONLINE also binds, gets a token and looks up every
+ * policy group and SKU. */
+int run_check(const char *config_path, bool dump, bool online);
 
 struct audit_opts {
 	const char *config_path;

@@ -638,9 +638,20 @@ is "after the crash: the rest is assigned" \
 	"$(q 'sorted(set(x["result"] for x in r))') $(q 'len(r)')" \
 	"ok $((60 - held))"
 is "after the crash: all 60 hold the license" "$(bulk_held)" 60
-# It owns what it was told it assigned: the first batch and this run's.
-is "after the crash: ownership of the confirmed assigns is kept" \
+# Recovery read the backend: what the killed run did is owned too.
+is "after the crash: licsync owns all it assigned, recovered ones too" \
 	"$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM ownership WHERE sku = '$SKU_BULK2'")" \
-	"$((confirmed + 60 - held))" "outcomes lost in the crash lose their ownership"
+	60
+is "after the crash: no change is left unresolved" \
+	"$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE result = 'pending'")" 0
+is "after the crash: the killed run is marked interrupted" \
+	"$(sqlite3 "$T/licsync.db" "SELECT outcome FROM runs WHERE id = $crash_run")" \
+	interrupted
+is "after the crash: in-flight changes the backend carried out are recovered" \
+	"$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE run_id = $crash_run AND outcome = 'recovered'")" \
+	"$((held - confirmed))"
+is "after the crash: the rest are recorded as not applied" \
+	"$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE run_id = $crash_run AND outcome = 'not_applied'")" \
+	"$((60 - held))"
 
 tap_done

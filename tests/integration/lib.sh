@@ -9,6 +9,8 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 : "${LICSYNC:=$top_builddir/src/licsync}"
 export LDAPNOINIT=1 LC_ALL=C.UTF-8
+# diagnostics on stderr, where the tests read them, not syslog
+export LICSYNC_LOG_STDERR=1
 unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/licsync-test.XXXXXX")
