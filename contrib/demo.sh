@@ -70,6 +70,7 @@ backend:
   token_url: http://127.0.0.1:$port/{tenant_id}/oauth2/v2.0/token
 database: licsync.db
 policy: policy.yaml
+lock_file: licsync.lock
 CONF
 
 echo "== the sample policy (conf/policy.yaml)"
@@ -79,7 +80,7 @@ echo "== licsync -c licsync.conf check"
 "$LICSYNC" -c "$T/licsync.conf" check || exit $?
 echo
 echo "== licsync -c licsync.conf plan"
-"$LICSYNC" -c "$T/licsync.conf" plan
+LICSYNC_LOG_STDERR=1 "$LICSYNC" -c "$T/licsync.conf" plan
 rc=$?
 echo
 echo "== the run as recorded in the audit database"
