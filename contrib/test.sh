@@ -62,6 +62,20 @@ if [ -f "$top/build/werror/Makefile" ]; then
 	fi
 fi
 
+# No test secret may show in anything a test run printed or logged (the
+# integration tests also grep their own outputs and databases).
+secrets_seen=$(grep -r -l -a -e 'bind-secret-42' -e 'test-secret-value' \
+	--include='*.log' --include='*.out' "$top/build/werror" \
+	"$top/build/sanitize" 2>/dev/null | grep -v '/config.log$' || true)
+if [ -z "$secrets_seen" ]; then
+	echo "  PASS: no test secret in any test output"
+	passed=$((passed + 1))
+else
+	echo "  FAIL: test secrets found in: $secrets_seen"
+	failed=$((failed + 1))
+	status=1
+fi
+
 # Count every TAP result of both suites.
 for trs in $(find "$top/build/werror" "$top/build/sanitize" -name '*.trs' 2>/dev/null); do
 	p=$(grep -c '^:test-result: PASS' "$trs")

@@ -88,3 +88,15 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+void
+log_summary(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!to_syslog)
+		return;
+	va_start(ap, fmt);
+	vsyslog(LOG_NOTICE, fmt, ap);
+	va_end(ap);
+}

@@ -779,6 +779,10 @@ end_run(struct plan_run *pr, int r, const struct err *e)
 	}
 	if (audit_run_end(pr->db, pr->run_id, &rr, &e2) != EXIT_OK)
 		print_err(&e2);
+	log_summary("run %lld: %s (exit %d): %ld to assign, %ld to unassign, "
+	    "%ld failed, %ld waiting, %ld skipped%s", (long long)pr->run_id,
+	    rr.outcome, r, rr.assigns, rr.unassigns, rr.failed, rr.unfulfilled,
+	    rr.skipped, rr.forced ? ", forced" : "");
 }
 
 static void
