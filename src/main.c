@@ -61,7 +61,7 @@ usage(FILE *fp)
 		    commands[i].args, commands[i].summary);
 	fprintf(fp, "\n  -c FILE  configuration (default %s)\n"
 	    "  -v       more output (debug)\n"
-	    "  -q       less output (errors only)\n"
+	    "  -q       quiet: nothing unless something changed or failed\n"
 	    "See licsync(8).\n", DEFAULT_CONFIG);
 }
 
