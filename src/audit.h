@@ -95,6 +95,8 @@ struct audit_filter {
 	const char *user;       /* NULL: any (compared case-insensitively) */
 	const char *app;
 	const char *result;
+	int64_t until;          /* 0: any; else strictly before this time */
+	const char *action;     /* NULL: any; "assign" or "unassign" */
 };
 
 struct audit_change {
@@ -105,6 +107,21 @@ struct audit_change {
 };
 
 typedef int (*audit_change_fn)(void *ctx, const struct audit_change *c);
+
+/* A run, for `licsync audit --runs`. */
+struct audit_run {
+	int64_t id, started, ended;     /* ended 0: still running */
+	const char *command, *host, *outcome, *message;
+	int exit_code;
+	long assigns, unassigns, unfulfilled, skipped, failed;
+	bool forced;
+};
+
+typedef int (*audit_run_fn)(void *ctx, const struct audit_run *r);
+
+/* Runs matching F's run, since and until (other fields ignored). */
+int audit_runs(struct audit *a, const struct audit_filter *f,
+    audit_run_fn fn, void *ctx, struct err *e);
 
 int audit_changes(struct audit *a, const struct audit_filter *f,
     audit_change_fn fn, void *ctx, struct err *e);

@@ -39,10 +39,11 @@ static const struct command commands[] = {
 	{ "apply", cmd_apply, "[--format text|json|csv] [-o FILE] "
 	  "[--wait SECONDS]\n         [--force] [--plan FILE [--prune]]",
 	  "carry out the plan through the backend" },
-	{ "audit", cmd_audit, "[--run N|last] [--since TIME] [--user KEY] "
-	  "[--app NAME]\n         [--result ok|failed|skipped|pending] "
-	  "[--format text|json|csv]",
-	  "list recorded changes and their outcomes" },
+	{ "audit", cmd_audit, "[--runs] [--run N|last] [--since TIME] "
+	  "[--until TIME]\n         [--user KEY] [--app NAME] "
+	  "[--action assign|unassign]\n         "
+	  "[--result ok|failed|skipped|pending] [--format text|json|csv]",
+	  "list recorded changes (or runs) and their outcomes" },
 	{ "help", cmd_help, "[COMMAND]",
 	  "show this help, or a command's" },
 };
@@ -232,6 +233,9 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "app", required_argument, NULL, 'a' },
 		{ "result", required_argument, NULL, 'R' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "action", required_argument, NULL, 'A' },
+		{ "runs", no_argument, NULL, 'N' },
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -248,6 +252,9 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		case 'u': o.user = optarg; break;
 		case 'a': o.app = optarg; break;
 		case 'R': o.result = optarg; break;
+		case 'U': o.until = optarg; break;
+		case 'A': o.action = optarg; break;
+		case 'N': o.runs = true; break;
 		case 'f':
 			if (report_parse_format(optarg, &o.format) != 0) {
 				log_error("unknown format '%s' (use text, json "

@@ -594,3 +594,69 @@ report_audit_end(FILE *fp, enum report_format f, size_t n)
 	fflush(fp);
 	return ferror(fp) ? -1 : 0;
 }
+
+/* ---- runs ---- */
+
+void
+report_run_begin(FILE *fp, enum report_format f)
+{
+	if (f == REPORT_TEXT)
+		fprintf(fp, "%5s %-20s %-20s %-8s %-16s %4s %7s %7s %7s %7s %s\n",
+		    "RUN", "STARTED", "ENDED", "COMMAND", "OUTCOME", "EXIT",
+		    "+ASSIGN", "-REMOVE", "FAILED", "WAITING", "FORCED");
+	else if (f == REPORT_CSV)
+		fputs("run,started,ended,command,host,outcome,exit,assigns,"
+		    "unassigns,failed,unfulfilled,skipped,forced,message\r\n",
+		    fp);
+}
+
+void
+report_run_row(FILE *fp, enum report_format f, const struct audit_run *run,
+    size_t n)
+{
+	char started[21], ended[21] = "";
+	char *text;
+	json_t *o;
+
+	format_utc(run->started, started);
+	if (run->ended > 0)
+		format_utc(run->ended, ended);
+	switch (f) {
+	case REPORT_TEXT:
+		fprintf(fp, "%5lld %-20s %-20s %-8s %-16s %4d %7ld %7ld %7ld "
+		    "%7ld %s\n", (long long)run->id, started,
+		    run->ended > 0 ? ended : "-", run->command, run->outcome,
+		    run->exit_code, run->assigns, run->unassigns, run->failed,
+		    run->unfulfilled, run->forced ? "yes" : "no");
+		break;
+	case REPORT_CSV:
+		fprintf(fp, "%lld,%s,%s,", (long long)run->id, started, ended);
+		csv_field(fp, run->command, false);
+		csv_field(fp, run->host, false);
+		csv_field(fp, run->outcome, false);
+		fprintf(fp, "%d,%ld,%ld,%ld,%ld,%ld,%s,", run->exit_code,
+		    run->assigns, run->unassigns, run->failed, run->unfulfilled,
+		    run->skipped, run->forced ? "yes" : "no");
+		csv_field(fp, run->message != NULL ? run->message : "", true);
+		break;
+	case REPORT_JSON:
+		o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:I, s:I, "
+		    "s:I, s:I, s:I, s:b, s:o}", "run", (json_int_t)run->id,
+		    "started", started, "ended", run->ended > 0 ?
+		    json_string(ended) : json_null(), "command", run->command,
+		    "host", run->host, "outcome", run->outcome,
+		    "exit", run->exit_code >= 0 ? json_integer(run->exit_code) :
+		    json_null(), "assigns", (json_int_t)run->assigns,
+		    "unassigns", (json_int_t)run->unassigns,
+		    "failed", (json_int_t)run->failed,
+		    "unfulfilled", (json_int_t)run->unfulfilled,
+		    "skipped", (json_int_t)run->skipped, "forced", run->forced,
+		    "message", run->message != NULL ?
+		    json_string(run->message) : json_null());
+		text = json_dumps(o, JSON_PRESERVE_ORDER);
+		fprintf(fp, "%s\n  %s", n == 0 ? "[" : ",", text);
+		free(text);
+		json_decref(o);
+		break;
+	}
+}

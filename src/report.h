@@ -46,5 +46,9 @@ void report_audit_begin(FILE *fp, enum report_format f);
 void report_audit_row(FILE *fp, enum report_format f,
     const struct audit_change *c, size_t n);
 int report_audit_end(FILE *fp, enum report_format f, size_t n);
+/* `licsync audit --runs`: the same for runs (ended by report_audit_end). */
+void report_run_begin(FILE *fp, enum report_format f);
+void report_run_row(FILE *fp, enum report_format f,
+    const struct audit_run *run, size_t n);
 
 #endif

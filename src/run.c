@@ -1370,7 +1370,7 @@ real_date(const struct tm *tm)
 
 /* "2026-11-28", "2026-11-28T05:07:19Z", or a duration ago ("7d"). */
 static int
-parse_since(const char *s, int64_t *out, struct err *e)
+parse_since(const char *opt, const char *s, int64_t *out, struct err *e)
 {
 	static const char *const formats[] = {
 		"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
@@ -1394,8 +1394,8 @@ parse_since(const char *s, int64_t *out, struct err *e)
 			return EXIT_OK;
 		}
 	}
-	err_set(e, "--since '%s': use a date (2026-11-28), a UTC time "
-	    "(2026-11-28T05:00:00Z) or a duration ago (7d, 12h)", s);
+	err_set(e, "%s '%s': use a date (2026-11-28), a UTC time "
+	    "(2026-11-28T05:00:00Z) or a duration ago (7d, 12h)", opt, s);
 	return EXIT_USAGE;
 }
 
@@ -1423,8 +1423,24 @@ audit_filter_from(const struct audit_opts *o, struct audit_filter *f,
 		}
 		f->run = (int64_t)v;
 	}
-	if (o->since != NULL && parse_since(o->since, &f->since, e) != EXIT_OK)
+	if (o->since != NULL &&
+	    parse_since("--since", o->since, &f->since, e) != EXIT_OK)
 		return EXIT_USAGE;
+	if (o->until != NULL &&
+	    parse_since("--until", o->until, &f->until, e) != EXIT_OK)
+		return EXIT_USAGE;
+	if (o->action != NULL && strcmp(o->action, "assign") != 0 &&
+	    strcmp(o->action, "unassign") != 0) {
+		err_set(e, "--action '%s': use assign or unassign", o->action);
+		return EXIT_USAGE;
+	}
+	if (o->runs && (o->user != NULL || o->app != NULL ||
+	    o->result != NULL || o->action != NULL)) {
+		err_set(e, "--runs lists runs: --user, --app, --result and "
+		    "--action filter changes");
+		return EXIT_USAGE;
+	}
+	f->action = o->action;
 	for (i = 0; o->result != NULL && i < 4; i++)
 		if (strcmp(o->result, results[i]) == 0)
 			break;
@@ -1443,6 +1459,15 @@ struct audit_print {
 	enum report_format format;
 	size_t n;
 };
+
+static int
+print_run(void *ctx, const struct audit_run *run)
+{
+	struct audit_print *p = ctx;
+
+	report_run_row(stdout, p->format, run, p->n++);
+	return EXIT_OK;
+}
 
 static int
 print_change(void *ctx, const struct audit_change *c)
@@ -1469,8 +1494,13 @@ run_audit(const struct audit_opts *o)
 		goto out;
 	if ((r = audit_open_readonly(cfg->database, &db, &e)) != EXIT_OK)
 		goto out;
-	report_audit_begin(stdout, o->format);
-	r = audit_changes(db, &f, print_change, &p, &e);
+	if (o->runs) {
+		report_run_begin(stdout, o->format);
+		r = audit_runs(db, &f, print_run, &p, &e);
+	} else {
+		report_audit_begin(stdout, o->format);
+		r = audit_changes(db, &f, print_change, &p, &e);
+	}
 	if (r == EXIT_OK && report_audit_end(stdout, o->format, p.n) != 0) {
 		err_set(&e, "cannot write the report: %s",
 		    strerror(errno));

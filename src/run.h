@@ -30,6 +30,9 @@ struct audit_opts {
 	const char *user;
 	const char *app;
 	const char *result;     /* NULL, ok, failed, skipped or pending */
+	const char *until;      /* NULL, or like since: before this */
+	const char *action;     /* NULL, assign or unassign */
+	bool runs;              /* list runs instead of changes */
 };
 
 /* List recorded changes; exit 1 for a bad filter. */

@@ -654,4 +654,44 @@ is "after the crash: the rest are recorded as not applied" \
 	"$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE run_id = $crash_run AND outcome = 'not_applied'")" \
 	"$((60 - held))"
 
+# ---- runs, --until, --action ----
+run_licsync audit --runs --format json
+is "--runs: exit 0" "$RC" 0
+printf '%s\n' "$OUT" >"$T/runs.json"
+check "--runs: every run with its outcome, exit code and counts" \
+	python3 - "$T/runs.json" "$T/licsync.db" <<'PY'
+import json, sqlite3, sys
+runs = json.load(open(sys.argv[1]))
+db = sqlite3.connect(sys.argv[2])
+want = db.execute("SELECT id, command, outcome, exit_code, forced FROM runs "
+                  "ORDER BY id").fetchall()
+got = [(r["run"], r["command"], r["outcome"], r["exit"], int(r["forced"]))
+       for r in runs]
+assert got == [tuple(w) for w in want], (got, want)
+assert list(runs[0]) == ["run", "started", "ended", "command", "host",
+                         "outcome", "exit", "assigns", "unassigns", "failed",
+                         "unfulfilled", "skipped", "forced", "message"]
+PY
+run_licsync audit --runs
+contains "--runs: text has a header" "$OUT" "RUN STARTED"
+run_licsync audit --runs --run last --format csv
+is "--runs --run last: header and one run" "$(printf '%s\n' "$OUT" | wc -l)" 2
+audit_json --until 2026-02-20
+check "--until: only changes before that day" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r and all(x["time"] < "2026-02-20" for x in r), r' "$T/a.json"
+audit_json --action unassign
+check "--action unassign: only removals" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r and all(x["action"] == "unassign" for x in r), r' "$T/a.json"
+run_licsync audit --action swap
+is "--action swap: exit 1" "$RC" 1
+contains "--action swap: says what is allowed" "$ERR" "--action 'swap': use assign or unassign"
+run_licsync audit --runs --user bob@example.com
+is "--runs with a change filter: exit 1" "$RC" 1
+run_licsync audit --until tomorrow
+is "--until garbage: exit 1" "$RC" 1
+
 tap_done
