@@ -16,6 +16,13 @@
 #include "audit.h"
 #include "log.h"
 
+/* What a change row's hash covers, in this order. */
+#define CHAIN_COLUMNS "id, run_id, action, app, sku, user, reason, result, " \
+	"outcome, error_code, error_message, request_id, attempts, created, " \
+	"finished"
+#define CHAIN_NCOLUMNS 15
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
 enum stmt {
 	ST_RUN_BEGIN,
 	ST_RUN_END,
@@ -32,6 +39,10 @@ enum stmt {
 	ST_CRASHED,
 	ST_KEY_GET,
 	ST_KEY_SET,
+	ST_ROW,
+	ST_CHAIN,
+	ST_HEAD,
+	ST_CHECKPOINT,
 	ST_PENDING,
 	ST_RESULT,
 	ST_OWN,
@@ -66,6 +77,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "outcome = 'running' AND id <> ?",
 	[ST_KEY_GET] = "SELECT key FROM plan_key WHERE id = 1",
 	[ST_KEY_SET] = "INSERT INTO plan_key(id, key) VALUES (1, ?)",
+	[ST_ROW] = "SELECT " CHAIN_COLUMNS " FROM changes WHERE id = ?",
+	[ST_CHAIN] = "UPDATE changes SET seq = ?, hash = ? WHERE id = ?",
+	[ST_HEAD] = "SELECT seq, hash FROM changes WHERE seq = "
+	    "(SELECT max(seq) FROM changes)",
+	[ST_CHECKPOINT] = "SELECT seq, hash FROM chain_checkpoint WHERE id = 1",
 	[ST_PENDING] = "INSERT INTO changes(run_id, action, app, sku, user, "
 	    "reason, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[ST_RESULT] = "UPDATE changes SET result = ?, outcome = ?, "
@@ -141,6 +157,12 @@ static const char *const schema_sql[] = {
 	"ALTER TABLE runs ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;"
 	"CREATE TABLE plan_key (id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  key BLOB NOT NULL);",
+	/* 4: the hash chain over change rows, and where pruning cut it */
+	"ALTER TABLE changes ADD COLUMN seq INTEGER;"
+	"ALTER TABLE changes ADD COLUMN hash TEXT;"
+	"CREATE UNIQUE INDEX changes_seq ON changes(seq);"
+	"CREATE TABLE chain_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  seq INTEGER NOT NULL, hash TEXT NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(schema_sql) / sizeof(schema_sql[0])))
@@ -149,6 +171,11 @@ struct audit {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
+	/* the head of the hash chain, once read */
+	bool head_known;
+	int64_t head_seq;
+	char head_hash[65];
+	bool chain_existing;    /* migrated to 4: chain the rows it had */
 };
 
 static int
@@ -211,10 +238,49 @@ migrate(struct audit *a, struct err *e)
 		if ((r = exec(a, pragma, "migration", e)) != EXIT_OK)
 			goto fail;
 		log_debug("database schema migrated to version %d", v + 1);
+		if (v + 1 == 4)
+			a->chain_existing = true;
 	}
 	return exec(a, "COMMIT", "commit", e);
 fail:
 	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int chain_link(struct audit *a, int64_t id, struct err *e);
+
+/* Schema 4 met rows finalised before the chain existed: chain them in the
+ * order they were finalised. */
+static int
+chain_all(struct audit *a, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	int r;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT id FROM changes WHERE seq IS NULL "
+	    "AND result <> 'pending' ORDER BY finished, id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_err(a, e, "cannot chain existing rows");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if ((r = audit_begin(a, e)) != EXIT_OK)
+		goto out;
+	for (i = 0; i < n && r == EXIT_OK; i++)
+		r = chain_link(a, ids[i], e);
+	if (r == EXIT_OK)
+		r = audit_commit(a, e);
+	else
+		audit_rollback(a);
+out:
+	free(ids);
 	return r;
 }
 
@@ -253,6 +319,8 @@ audit_open(const char *path, struct audit **out, struct err *e)
 			r = db_err(a, e, "cannot prepare a statement");
 			goto out;
 		}
+	if (a->chain_existing && (r = chain_all(a, e)) != EXIT_OK)
+		goto out;
 	*out = a;
 	a = NULL;
 	r = EXIT_OK;
@@ -283,8 +351,14 @@ audit_open_readonly(const char *path, struct audit **out, struct err *e)
 		r = EXIT_DATABASE;
 		goto out;
 	}
+	/* Write statements prepare on a read-only connection too; they
+	 * just cannot run. */
 	for (i = 0; i < ST_COUNT; i++)
-		a->st[i] = NULL;
+		if (sqlite3_prepare_v3(a->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &a->st[i], NULL) != SQLITE_OK) {
+			r = db_err(a, e, "cannot prepare a statement");
+			goto out;
+		}
 	*out = a;
 	a = NULL;
 	r = EXIT_OK;
@@ -344,6 +418,7 @@ audit_commit(struct audit *a, struct err *e)
 void
 audit_rollback(struct audit *a)
 {
+	a->head_known = false;
 	if (!sqlite3_get_autocommit(a->db))
 		step_done(a, ST_ROLLBACK, NULL);
 }
@@ -568,11 +643,94 @@ audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
 	return audit_commit(a, e);
 }
 
+/* SHA-256 of PREV, a newline, and the row's columns (CHAIN_COLUMNS)
+ * separated by 0x1f, NULL written as 0x1e. */
+static void
+row_hash(sqlite3_stmt *st, int first, const char *prev, char out[65])
+{
+	struct buf b = { 0 };
+	int i;
+
+	buf_addstr(&b, prev);
+	buf_addstr(&b, "\n");
+	for (i = 0; i < CHAIN_NCOLUMNS; i++) {
+		const char *v = (const char *)sqlite3_column_text(st, first + i);
+
+		if (i > 0)
+			buf_add(&b, "\x1f", 1);
+		if (v == NULL)
+			buf_add(&b, "\x1e", 1);
+		else
+			buf_addstr(&b, v);
+	}
+	sha256_hex(b.data, b.len, out);
+	buf_free(&b);
+}
+
+/* The seq and hash the next row chains to: the last row, else the
+ * checkpoint pruning left, else the start. */
+static int
+chain_head(struct audit *a, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, pass;
+
+	if (a->head_known)
+		return EXIT_OK;
+	a->head_seq = 0;
+	snprintf(a->head_hash, sizeof(a->head_hash), "%s", GENESIS);
+	for (pass = 0; pass < 2; pass++) {
+		st = a->st[pass == 0 ? ST_HEAD : ST_CHECKPOINT];
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) !=
+		    SQLITE_NULL) {
+			a->head_seq = sqlite3_column_int64(st, 0);
+			snprintf(a->head_hash, sizeof(a->head_hash), "%s",
+			    (const char *)sqlite3_column_text(st, 1));
+			sqlite3_reset(st);
+			break;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_err(a, e, "cannot read the hash chain");
+	}
+	a->head_known = true;
+	return EXIT_OK;
+}
+
+/* Link the finalised row ID into the chain. */
+static int
+chain_link(struct audit *a, int64_t id, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_ROW];
+	char hash[65];
+	int r;
+
+	if ((r = chain_head(a, e)) != EXIT_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_err(a, e, "cannot read a change row");
+	}
+	row_hash(st, 0, a->head_hash, hash);
+	sqlite3_reset(st);
+	sqlite3_bind_int64(a->st[ST_CHAIN], 1, a->head_seq + 1);
+	sqlite3_bind_text(a->st[ST_CHAIN], 2, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(a->st[ST_CHAIN], 3, id);
+	if ((r = step_done(a, ST_CHAIN, e)) != EXIT_OK)
+		return r;
+	a->head_seq++;
+	memcpy(a->head_hash, hash, sizeof(hash));
+	return EXIT_OK;
+}
+
 int
 audit_result(struct audit *a, int64_t id, const struct change_result *cr,
     struct err *e)
 {
 	sqlite3_stmt *st = a->st[ST_RESULT];
+	int r;
 
 	bind_text(st, 1, cr->result);
 	bind_text(st, 2, cr->outcome);
@@ -582,7 +740,9 @@ audit_result(struct audit *a, int64_t id, const struct change_result *cr,
 	sqlite3_bind_int(st, 6, cr->attempts);
 	sqlite3_bind_int64(st, 7, cr->finished);
 	sqlite3_bind_int64(st, 8, id);
-	return step_done(a, ST_RESULT, e);
+	if ((r = step_done(a, ST_RESULT, e)) != EXIT_OK)
+		return r;
+	return chain_link(a, id, e);
 }
 
 int
@@ -824,5 +984,151 @@ audit_runs(struct audit *a, const struct audit_filter *f, audit_run_fn fn,
 out:
 	sqlite3_finalize(st);
 	buf_free(&sql);
+	return r;
+}
+
+/* ---- tamper evidence ---- */
+
+int
+audit_verify(struct audit *a, struct chain_report *rep, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t expect;
+	char prev[65], hash[65];
+	int rc, r = EXIT_OK;
+
+	memset(rep, 0, sizeof(*rep));
+	a->head_known = false;
+	if ((r = chain_head(a, e)) != EXIT_OK)
+		return r;
+	/* start from the checkpoint, if pruning left one */
+	expect = 1;
+	snprintf(prev, sizeof(prev), "%s", GENESIS);
+	rc = sqlite3_step(a->st[ST_CHECKPOINT]);
+	if (rc == SQLITE_ROW) {
+		expect = sqlite3_column_int64(a->st[ST_CHECKPOINT], 0) + 1;
+		snprintf(prev, sizeof(prev), "%s", (const char *)
+		    sqlite3_column_text(a->st[ST_CHECKPOINT], 1));
+	}
+	sqlite3_reset(a->st[ST_CHECKPOINT]);
+	if (sqlite3_prepare_v2(a->db, "SELECT seq, hash, " CHAIN_COLUMNS
+	    " FROM changes WHERE seq IS NOT NULL ORDER BY seq", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_err(a, e, "cannot read the hash chain");
+	for (;;) {
+		int64_t seq;
+		const char *stored;
+
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		seq = sqlite3_column_int64(st, 0);
+		stored = (const char *)sqlite3_column_text(st, 1);
+		rep->bad_id = sqlite3_column_int64(st, 2);
+		rep->bad_seq = seq;
+		if (seq != expect) {
+			snprintf(rep->what, sizeof(rep->what), "row %lld "
+			    "(link %lld) follows link %lld: rows were deleted "
+			    "before it", (long long)rep->bad_id, (long long)seq,
+			    (long long)expect - 1);
+			goto out;
+		}
+		row_hash(st, 2, prev, hash);
+		if (stored == NULL || strcmp(stored, hash) != 0) {
+			snprintf(rep->what, sizeof(rep->what), "row %lld "
+			    "(link %lld) was altered: its hash does not match "
+			    "its content and the row before it",
+			    (long long)rep->bad_id, (long long)seq);
+			goto out;
+		}
+		memcpy(prev, hash, sizeof(prev));
+		expect++;
+		rep->rows++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(a, e, "cannot read the hash chain");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* finalised rows outside the chain were written around licsync */
+	if (sqlite3_prepare_v2(a->db, "SELECT id FROM changes WHERE seq IS "
+	    "NULL AND (result <> 'pending' OR finished IS NOT NULL) ORDER BY id "
+	    "LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(a, e, "cannot read the hash chain");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rep->bad_id = sqlite3_column_int64(st, 0);
+		rep->bad_seq = 0;
+		snprintf(rep->what, sizeof(rep->what), "row %lld is not in the "
+		    "chain: inserted, or finalised outside licsync",
+		    (long long)rep->bad_id);
+		goto out;
+	}
+	rep->bad_id = rep->bad_seq = 0;
+	rep->intact = true;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+audit_prune(struct audit *a, int64_t before, int64_t *pruned, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t cut = 0;
+	char hash[65] = "";
+	int r;
+
+	*pruned = 0;
+	if ((r = audit_begin(a, e)) != EXIT_OK)
+		return r;
+	/* the longest run of links from the start, all finished before */
+	if (sqlite3_prepare_v2(a->db, "SELECT coalesce((SELECT min(seq) FROM "
+	    "changes WHERE seq IS NOT NULL AND finished >= ?1) - 1, "
+	    "(SELECT max(seq) FROM changes), 0)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		r = db_err(a, e, "cannot prune");
+		goto fail;
+	}
+	cut = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (cut <= 0)
+		return audit_commit(a, e);
+	if (sqlite3_prepare_v2(a->db, "SELECT hash FROM changes WHERE seq = ?",
+	    -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, cut) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		r = db_err(a, e, "cannot prune");
+		goto fail;
+	}
+	snprintf(hash, sizeof(hash), "%s", (const char *)
+	    sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(a->db, "INSERT OR REPLACE INTO chain_checkpoint"
+	    "(id, seq, hash) VALUES (1, ?, ?)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, cut) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		r = db_err(a, e, "cannot prune");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(a->db, "DELETE FROM changes WHERE seq <= ?", -1,
+	    &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, cut) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		r = db_err(a, e, "cannot prune");
+		goto fail;
+	}
+	*pruned = sqlite3_changes64(a->db);
+	sqlite3_finalize(st);
+	return audit_commit(a, e);
+fail:
+	sqlite3_finalize(st);
+	audit_rollback(a);
 	return r;
 }

@@ -155,6 +155,25 @@ int audit_unresolved(struct audit *a, int64_t run_id, audit_pending_fn fn,
 int audit_plan_key(struct audit *a, unsigned char *key, size_t len,
     struct err *e);
 
+/*
+ * Tamper evidence: each finalised change row carries, in `hash`, the
+ * SHA-256 of its content and the previous link's hash (`seq` orders the
+ * links).  audit_verify walks the chain from the start or from the
+ * checkpoint pruning left; REP tells the first row altered, inserted or
+ * deleted.  Rows removed from the end leave no gap and are not caught.
+ */
+struct chain_report {
+	bool intact;
+	int64_t rows;           /* links verified */
+	int64_t bad_id, bad_seq;
+	char what[256];
+};
+int audit_verify(struct audit *a, struct chain_report *rep, struct err *e);
+/* Remove the change rows finalised before BEFORE, from the start of the
+ * chain, keeping a checkpoint of the cut so the rest still verifies. */
+int audit_prune(struct audit *a, int64_t before, int64_t *pruned,
+    struct err *e);
+
 int audit_begin(struct audit *a, struct err *e);
 int audit_commit(struct audit *a, struct err *e);
 void audit_rollback(struct audit *a);

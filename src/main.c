@@ -42,8 +42,9 @@ static const struct command commands[] = {
 	{ "audit", cmd_audit, "[--runs] [--run N|last] [--since TIME] "
 	  "[--until TIME]\n         [--user KEY] [--app NAME] "
 	  "[--action assign|unassign]\n         "
-	  "[--result ok|failed|skipped|pending] [--format text|json|csv]",
-	  "list recorded changes (or runs) and their outcomes" },
+	  "[--result ok|failed|skipped|pending] [--format text|json|csv]\n"
+	  "         | --verify | --prune-before TIME",
+	  "list recorded changes (or runs); check or prune the trail" },
 	{ "help", cmd_help, "[COMMAND]",
 	  "show this help, or a command's" },
 };
@@ -236,6 +237,8 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		{ "until", required_argument, NULL, 'U' },
 		{ "action", required_argument, NULL, 'A' },
 		{ "runs", no_argument, NULL, 'N' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "prune-before", required_argument, NULL, 'B' },
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -255,6 +258,8 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		case 'U': o.until = optarg; break;
 		case 'A': o.action = optarg; break;
 		case 'N': o.runs = true; break;
+		case 'V': o.verify = true; break;
+		case 'B': o.prune_before = optarg; break;
 		case 'f':
 			if (report_parse_format(optarg, &o.format) != 0) {
 				log_error("unknown format '%s' (use text, json "

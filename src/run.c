@@ -1478,6 +1478,45 @@ print_change(void *ctx, const struct audit_change *c)
 	return EXIT_OK;
 }
 
+/* --verify: walk the hash chain; exit 9 at the first broken link. */
+static int
+verify_chain(struct audit *db, struct err *e)
+{
+	struct chain_report rep;
+	int r;
+
+	if ((r = audit_verify(db, &rep, e)) != EXIT_OK)
+		return r;
+	if (rep.intact) {
+		printf("audit trail intact: %lld change rows verified\n",
+		    (long long)rep.rows);
+		return EXIT_OK;
+	}
+	printf("audit trail NOT intact after %lld rows: %s\n",
+	    (long long)rep.rows, rep.what);
+	err_set(e, "audit trail altered: %s", rep.what);
+	return EXIT_TAMPERED;
+}
+
+static int
+prune(const char *path, int64_t before, struct err *e)
+{
+	struct audit *db = NULL;
+	int64_t n = 0;
+	char when[21];
+	int r;
+
+	if ((r = audit_open(path, &db, e)) != EXIT_OK)
+		return r;
+	if ((r = audit_prune(db, before, &n, e)) == EXIT_OK) {
+		format_utc(before, when);
+		printf("removed %lld change rows finished before %s; the rest "
+		    "still verifies from the checkpoint\n", (long long)n, when);
+	}
+	audit_close(db);
+	return r;
+}
+
 int
 run_audit(const struct audit_opts *o)
 {
@@ -1488,12 +1527,25 @@ run_audit(const struct audit_opts *o)
 	struct err e;
 	int r;
 
+	int64_t before;
+
 	if ((r = audit_filter_from(o, &f, &e)) != EXIT_OK)
 		goto out;
 	if ((r = config_load(o->config_path, &cfg, &e)) != EXIT_OK)
 		goto out;
+	if (o->prune_before != NULL) {
+		if ((r = parse_since("--prune-before", o->prune_before, &before,
+		    &e)) != EXIT_OK)
+			goto out;
+		r = prune(cfg->database, before, &e);
+		goto out;
+	}
 	if ((r = audit_open_readonly(cfg->database, &db, &e)) != EXIT_OK)
 		goto out;
+	if (o->verify) {
+		r = verify_chain(db, &e);
+		goto out;
+	}
 	if (o->runs) {
 		report_run_begin(stdout, o->format);
 		r = audit_runs(db, &f, print_run, &p, &e);

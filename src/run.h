@@ -33,6 +33,8 @@ struct audit_opts {
 	const char *until;      /* NULL, or like since: before this */
 	const char *action;     /* NULL, assign or unassign */
 	bool runs;              /* list runs instead of changes */
+	bool verify;            /* check the hash chain */
+	const char *prune_before; /* remove rows finalised before this */
 };
 
 /* List recorded changes; exit 1 for a bad filter. */

@@ -18,6 +18,7 @@ enum exit_code {
 	EXIT_PARTIAL = 6,
 	EXIT_LOCKED = 7,
 	EXIT_DATABASE = 8,
+	EXIT_TAMPERED = 9,
 };
 
 /* An error message filled in by the stage that failed. Never holds secrets. */

@@ -694,4 +694,47 @@ is "--runs with a change filter: exit 1" "$RC" 1
 run_licsync audit --until tomorrow
 is "--until garbage: exit 1" "$RC" 1
 
+# ---- tamper evidence: the hash chain ----
+run_licsync audit --verify
+is "--verify: an untouched trail verifies" "$RC" 0
+contains "--verify: says how many rows" "$OUT" "audit trail intact:"
+tamper() {      # tamper DESC SQL WANT-IN-OUTPUT: on a copy of the database
+	cp "$T/licsync.db" "$T/tamper.db"
+	sqlite3 "$T/tamper.db" "PRAGMA wal_checkpoint; $2" >/dev/null
+	sed "s|^database: .*|database: $T/tamper.db|" "$T/licsync.conf" \
+		>"$T/tamper.conf"
+	"$LICSYNC" -c "$T/tamper.conf" audit --verify >"$T/tout" 2>"$T/terr"
+	is "--verify, $1: exit 9" "$?" 9
+	contains "--verify, $1: names the row" "$(cat "$T/tout")" "$3"
+	rm -f "$T/tamper.db"*
+}
+sqlite3 "$T/licsync.db" "PRAGMA wal_checkpoint" >/dev/null
+victim=$(sqlite3 "$T/licsync.db" "SELECT id FROM changes WHERE seq IS NOT NULL ORDER BY seq LIMIT 1 OFFSET 3")
+tamper "a result changed" \
+	"UPDATE changes SET result = 'failed' WHERE id = $victim" \
+	"row $victim (link 4) was altered"
+tamper "a user changed" \
+	"UPDATE changes SET user = 'mallory@example.com' WHERE id = $victim" \
+	"row $victim (link 4) was altered"
+tamper "a row deleted" "DELETE FROM changes WHERE id = $victim" \
+	"rows were deleted before it"
+tamper "a row inserted" \
+	"INSERT INTO changes(run_id, action, app, sku, user, reason, result, created, finished) VALUES (1, 'assign', 'acme-crm', '$SKU_CRM', 'mallory@example.com', 'x', 'ok', 1, 1)" \
+	"is not in the chain"
+tamper "a link re-hashed by hand" \
+	"UPDATE changes SET hash = '$(printf '%064d' 0)' WHERE id = $victim" \
+	"row $victim (link 4) was altered"
+
+before=$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes")
+run_licsync audit --prune-before 2026-03-01
+is "--prune-before: exit 0" "$RC" 0
+after=$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes")
+check "--prune-before: old rows are gone" test "$after" -lt "$before"
+old=$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE finished < $T3")
+is "--prune-before: none finished before the date is left" "$old" 0
+run_licsync audit --verify
+is "--prune-before: what is left still verifies from the checkpoint" "$RC" 0
+run_licsync audit --prune-before soon
+is "--prune-before garbage: exit 1" "$RC" 1
+
 tap_done
