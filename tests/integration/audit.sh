@@ -711,10 +711,10 @@ tamper() {      # tamper DESC SQL WANT-IN-OUTPUT: on a copy of the database
 sqlite3 "$T/licsync.db" "PRAGMA wal_checkpoint" >/dev/null
 victim=$(sqlite3 "$T/licsync.db" "SELECT id FROM changes WHERE seq IS NOT NULL ORDER BY seq LIMIT 1 OFFSET 3")
 tamper "a result changed" \
-	"UPDATE changes SET result = 'failed' WHERE id = $victim" \
+	"UPDATE changes SET result = CASE result WHEN 'ok' THEN 'failed' ELSE 'ok' END WHERE id = $victim" \
 	"row $victim (link 4) was altered"
 tamper "a user changed" \
-	"UPDATE changes SET user = 'mallory@example.com' WHERE id = $victim" \
+	"UPDATE changes SET user = user || '.x' WHERE id = $victim" \
 	"row $victim (link 4) was altered"
 tamper "a row deleted" "DELETE FROM changes WHERE id = $victim" \
 	"rows were deleted before it"
