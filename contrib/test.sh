@@ -7,6 +7,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/contrib/deps.sh"
 # shellcheck disable=SC2086
 install_missing $LICSYNC_BUILD_DEPS $LICSYNC_TEST_DEPS || exit 1
+# shellcheck disable=SC2086
+install_missing $LICSYNC_OPTIONAL_DEPS ||
+	echo "note: $LICSYNC_OPTIONAL_DEPS not installed; those tests skip"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 cd "$top" || exit 1

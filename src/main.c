@@ -34,9 +34,10 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "[--dump | --online]",
 	  "validate the configuration and policy; --online: also what they "
 	  "reach" },
-	{ "plan", cmd_plan, "[--format text|json|csv] [-o FILE] [--wait SECONDS]",
+	{ "plan", cmd_plan, "[--format text|json|csv|html] [-o FILE] "
+	  "[--wait SECONDS]",
 	  "print the changes the policy calls for; change nothing" },
-	{ "apply", cmd_apply, "[--format text|json|csv] [-o FILE] "
+	{ "apply", cmd_apply, "[--format text|json|csv|html] [-o FILE] "
 	  "[--wait SECONDS]\n         [--force] [--plan FILE [--prune]]",
 	  "carry out the plan through the backend" },
 	{ "audit", cmd_audit, "[--runs] [--run N|last] [--since TIME] "
@@ -161,8 +162,8 @@ plan_options(const char *name, bool apply, int argc, char **argv,
 		switch (ch) {
 		case 'f':
 			if (report_parse_format(optarg, &o->format) != 0) {
-				log_error("unknown format '%s' (use text, json "
-				    "or csv)", optarg);
+				log_error("unknown format '%s' (use text, json, "
+				    "csv or html)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -261,7 +262,8 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		case 'V': o.verify = true; break;
 		case 'B': o.prune_before = optarg; break;
 		case 'f':
-			if (report_parse_format(optarg, &o.format) != 0) {
+			if (report_parse_format(optarg, &o.format) != 0 ||
+			    o.format == REPORT_HTML) {
 				log_error("unknown format '%s' (use text, json "
 				    "or csv)", optarg);
 				return EXIT_USAGE;

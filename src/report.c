@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "html.h"
 #include "report.h"
 
 int
@@ -19,6 +20,8 @@ report_parse_format(const char *s, enum report_format *f)
 		*f = REPORT_JSON;
 	else if (strcmp(s, "csv") == 0)
 		*f = REPORT_CSV;
+	else if (strcmp(s, "html") == 0)
+		*f = REPORT_HTML;
 	else
 		return -1;
 	return 0;
@@ -122,6 +125,15 @@ kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
 		buf_addstr(b, "; removal due in ");
 		duration_text(b, k->due - c->now);
 	}
+}
+
+char *
+report_kept_reason(const struct report_ctx *c, const struct rc_kept *k)
+{
+	struct buf why = { 0 };
+
+	kept_reason(&why, c, k);
+	return why.data;
 }
 
 static const char *
@@ -504,6 +516,9 @@ report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 	case REPORT_JSON:
 		report_json(fp, c);
 		break;
+	case REPORT_HTML:
+		return report_html(fp, c, c->results != NULL ?
+		    "licsync apply" : "licsync plan", now_seconds());
 	}
 	fflush(fp);
 	return ferror(fp) ? -1 : 0;
@@ -546,6 +561,8 @@ report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
 	format_utc(c->time, when);
 	audit_error(c, &err);
 	switch (f) {
+	case REPORT_HTML:       /* main.c refuses it */
+		break;
 	case REPORT_TEXT:
 		fprintf(fp, "%-20s %5lld %-8s %-16s %-32s %s", when,
 		    (long long)c->run, c->action, c->app, c->user, c->result);
@@ -622,6 +639,8 @@ report_run_row(FILE *fp, enum report_format f, const struct audit_run *run,
 	if (run->ended > 0)
 		format_utc(run->ended, ended);
 	switch (f) {
+	case REPORT_HTML:       /* main.c refuses it */
+		break;
 	case REPORT_TEXT:
 		fprintf(fp, "%5lld %-20s %-20s %-8s %-16s %4d %7ld %7ld %7ld "
 		    "%7ld %s\n", (long long)run->id, started,

@@ -9,7 +9,7 @@
 #include "policy.h"
 #include "reconcile.h"
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV };
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML };
 
 /* What became of a change (apply); result NULL: not known (pending). */
 struct change_outcome {
@@ -36,6 +36,8 @@ struct report_ctx {
 int report_parse_format(const char *s, enum report_format *f);
 /* Why CHANGE is in the plan, in words; free it. */
 char *report_reason(const struct report_ctx *c, const struct rc_change *ch);
+/* Why the kept user K is kept, in words; free it. */
+char *report_kept_reason(const struct report_ctx *c, const struct rc_kept *k);
 /* Returns 0, or -1 when writing failed. */
 int report_plan(FILE *fp, enum report_format f, const struct report_ctx *c);
 
