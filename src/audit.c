@@ -284,11 +284,24 @@ out:
 	return r;
 }
 
+/* Every statement of the table, prepared once for the connection. */
+static int
+prepare_all(struct audit *a, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(a->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &a->st[i], NULL) != SQLITE_OK)
+			return db_err(a, e, "cannot prepare a statement");
+	return EXIT_OK;
+}
+
 int
 audit_open(const char *path, struct audit **out, struct err *e)
 {
 	struct audit *a = xcalloc(1, sizeof(*a));
-	int fd, i, r = EXIT_DATABASE;
+	int fd, r = EXIT_DATABASE;
 
 	*out = NULL;
 	a->path = xstrdup(path);
@@ -313,12 +326,8 @@ audit_open(const char *path, struct audit **out, struct err *e)
 		goto out;
 	if ((r = migrate(a, e)) != EXIT_OK)
 		goto out;
-	for (i = 0; i < ST_COUNT; i++)
-		if (sqlite3_prepare_v3(a->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &a->st[i], NULL) != SQLITE_OK) {
-			r = db_err(a, e, "cannot prepare a statement");
-			goto out;
-		}
+	if ((r = prepare_all(a, e)) != EXIT_OK)
+		goto out;
 	if (a->chain_existing && (r = chain_all(a, e)) != EXIT_OK)
 		goto out;
 	*out = a;
@@ -333,7 +342,7 @@ int
 audit_open_readonly(const char *path, struct audit **out, struct err *e)
 {
 	struct audit *a = xcalloc(1, sizeof(*a));
-	int v, i, r = EXIT_DATABASE;
+	int v, r = EXIT_DATABASE;
 
 	*out = NULL;
 	a->path = xstrdup(path);
@@ -353,12 +362,8 @@ audit_open_readonly(const char *path, struct audit **out, struct err *e)
 	}
 	/* Write statements prepare on a read-only connection too; they
 	 * just cannot run. */
-	for (i = 0; i < ST_COUNT; i++)
-		if (sqlite3_prepare_v3(a->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &a->st[i], NULL) != SQLITE_OK) {
-			r = db_err(a, e, "cannot prepare a statement");
-			goto out;
-		}
+	if ((r = prepare_all(a, e)) != EXIT_OK)
+		goto out;
 	*out = a;
 	a = NULL;
 	r = EXIT_OK;
