@@ -141,10 +141,11 @@ seconds_arg(const char *s, int *out)
 	return EXIT_OK;
 }
 
-/* The options of plan and apply; APPLY allows apply's own. */
+/* The options of plan and apply into O, from the global ones and ARGV;
+ * APPLY allows apply's own. */
 static int
-plan_options(const char *name, bool apply, int argc, char **argv,
-    struct plan_opts *o)
+plan_options(const struct globals *g, const char *name, bool apply, int argc,
+    char **argv, struct plan_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -157,6 +158,9 @@ plan_options(const char *name, bool apply, int argc, char **argv,
 	};
 	int ch;
 
+	memset(o, 0, sizeof(*o));
+	o->config_path = g->config;
+	o->quiet = g->quiet;
 	o->format = REPORT_TEXT;
 	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -204,10 +208,7 @@ cmd_plan(const struct globals *g, int argc, char **argv)
 	struct plan_opts o;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	o.config_path = g->config;
-	o.quiet = g->quiet;
-	if ((r = plan_options("plan", false, argc, argv, &o)) != EXIT_OK)
+	if ((r = plan_options(g, "plan", false, argc, argv, &o)) != EXIT_OK)
 		return r;
 	return run_plan(&o);
 }
@@ -218,10 +219,7 @@ cmd_apply(const struct globals *g, int argc, char **argv)
 	struct plan_opts o;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	o.config_path = g->config;
-	o.quiet = g->quiet;
-	if ((r = plan_options("apply", true, argc, argv, &o)) != EXIT_OK)
+	if ((r = plan_options(g, "apply", true, argc, argv, &o)) != EXIT_OK)
 		return r;
 	return run_apply(&o);
 }
