@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -66,52 +65,31 @@ plan_json(const struct report_ctx *rc, struct err *e)
 	return doc;
 }
 
+/* atomic_write's callback: the signed plan DOC, indented. */
+static int
+write_plan(FILE *fp, void *doc)
+{
+	if (json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+	    fputc('\n', fp) == EOF)
+		return -1;
+	return 0;
+}
+
 int
 saved_write(const char *path, const struct report_ctx *rc,
     const struct provenance *pv, const unsigned char key[PLAN_KEY_LEN],
     struct err *e)
 {
-	char *tmp = xasprintf("%s.tmpXXXXXX", path), sig[65];
+	char sig[65];
 	json_t *doc = plan_json(rc, e);
-	FILE *fp = NULL;
-	int fd = -1, r = EXIT_USAGE;
+	int r;
 
 	if (doc == NULL)
-		goto out;
+		return EXIT_USAGE;
 	json_object_set_new(doc, "provenance", provenance_json(pv));
 	sign(doc, key, sig);
 	json_object_set_new(doc, "signature", json_string(sig));
-	fd = mkstemp(tmp);
-	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-	    fputc('\n', fp) == EOF || fflush(fp) != 0 ||
-	    fsync(fileno(fp)) != 0) {
-		err_set(e, "%s: write failed: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fclose(fp) != 0) {
-		fp = NULL;
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	fp = NULL;
-	if (rename(tmp, path) != 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	r = EXIT_OK;
-out:
-	if (fp != NULL)
-		fclose(fp);
-	if (fd >= 0)
-		close(fd);
-	if (r != EXIT_OK)
-		unlink(tmp);
-	free(tmp);
+	r = atomic_write(path, 0600, write_plan, doc, e);
 	json_decref(doc);
 	return r;
 }

@@ -467,6 +467,61 @@ out:
 	return r;
 }
 
+int
+atomic_write(const char *path, mode_t mode,
+    int (*write_fn)(FILE *fp, void *ctx), void *ctx, struct err *e)
+{
+	char *tmp = xasprintf("%s.tmpXXXXXX", path);
+	FILE *fp = NULL;
+	bool made = false;
+	int fd, r = EXIT_USAGE;
+
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	made = true;
+	if (fchmod(fd, mode) != 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fp = fdopen(fd, "w");
+	if (fp == NULL) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	errno = 0;
+	if (write_fn(fp, ctx) != 0 || ferror(fp) || fflush(fp) != 0 ||
+	    fsync(fileno(fp)) != 0) {
+		/* a WRITE_FN that failed on its own may leave errno alone */
+		err_set(e, "%s: write failed: %s", path,
+		    strerror(errno != 0 ? errno : EIO));
+		goto out;
+	}
+	if (fclose(fp) != 0) {
+		fp = NULL;
+		err_set(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fp = NULL;
+	if (rename(tmp, path) != 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	r = EXIT_OK;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	if (fd >= 0)
+		close(fd);
+	if (r != EXIT_OK && made)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 int64_t
 now_seconds(void)
 {

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 /* Exit codes of the licsync command; documented in licsync(8). */
 enum exit_code {
@@ -98,6 +100,16 @@ struct limit {
 
 /* The limit's value for an app that has HOLDERS holders now. */
 long limit_value(const struct limit *l, size_t holders);
+
+/*
+ * Replace PATH atomically: WRITE_FN writes into a temporary file in the
+ * same directory (PATH.tmpXXXXXX, mode MODE), which is flushed, synced and
+ * renamed onto PATH.  WRITE_FN returns non-zero when it failed.  On any
+ * failure the temporary file is removed and PATH is left as it was;
+ * returns EXIT_USAGE with the reason, naming PATH, in E.
+ */
+int atomic_write(const char *path, mode_t mode,
+    int (*write_fn)(FILE *fp, void *ctx), void *ctx, struct err *e);
 
 /* The current time; LICSYNC_TEST_NOW (seconds since the epoch, for tests
  * only) overrides it. */
