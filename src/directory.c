@@ -984,6 +984,85 @@ out:
 	return r;
 }
 
+/* ---- explain ---- */
+
+/* Is KEY a direct member of node ID? */
+static bool
+node_has_user(const struct directory *d, uint32_t id, uint32_t key)
+{
+	const struct node *g = &d->nodes[id];
+	size_t k;
+
+	if (g->kind == NODE_USER)
+		return g->key == key;
+	for (k = 0; g->kind == NODE_GROUP && k < g->nusers; k++)
+		if (g->users[k] == key)
+			return true;
+	return false;
+}
+
+size_t
+directory_path(struct directory *d, const char *group, uint32_t key,
+    const char ***path)
+{
+	char *ndn = dn_normalize(group);
+	uint32_t root, n, *from, *queue, id = 0, s;
+	size_t head = 0, tail = 0, len = 0, k;
+	bool found = false;
+
+	*path = NULL;
+	if (ndn == NULL || d->gdns == NULL || !intern_find(d->gdns, ndn,
+	    &root)) {
+		free(ndn);
+		return 0;
+	}
+	free(ndn);
+	/* breadth first from the policy group: the shortest chain */
+	n = intern_count(d->gdns);
+	from = xcalloc(n, sizeof(*from));       /* parent + 1; 0: unseen */
+	queue = xcalloc(n, sizeof(*queue));
+	from[root] = root + 1;
+	queue[tail++] = root;
+	while (head < tail && !found) {
+		id = queue[head++];
+		if (node_has_user(d, id, key)) {
+			found = true;
+			break;
+		}
+		for (k = 0; d->nodes[id].kind == NODE_GROUP &&
+		    k < d->nodes[id].nsubs; k++) {
+			s = d->nodes[id].subs[k];
+			if (from[s] != 0)
+				continue;
+			from[s] = id + 1;
+			queue[tail++] = s;
+		}
+	}
+	/* a user node is the user spelled another way: not a group */
+	if (found && d->nodes[id].kind == NODE_USER)
+		id = from[id] - 1;
+	for (s = id; found; s = from[s] - 1) {
+		*path = xreallocarray(*path, len + 1, sizeof(**path));
+		(*path)[len++] = intern_str(d->gdns, s);
+		if (s == root)
+			break;
+	}
+	free(from);
+	free(queue);
+	return len;
+}
+
+const char *
+directory_user_dn(struct directory *d, uint32_t key)
+{
+	uint32_t i, n = d->dns != NULL ? intern_count(d->dns) : 0;
+
+	for (i = 0; i < n && i < d->dn_cap; i++)
+		if (d->dn_key[i] == key)
+			return intern_str(d->dns, i);
+	return NULL;
+}
+
 /* ---- probing one group (check --online) ---- */
 
 static size_t

@@ -55,6 +55,19 @@ int directory_read(struct directory *d, struct intern *keys,
 int directory_probe_group(struct directory *d, const char *dn, bool *exists,
     bool *is_group, size_t *members, struct err *e);
 
+/*
+ * explain: how the user KEY (an id directory_read interned) is a member
+ * of GROUP (a DN as written in the policy), through what directory_read
+ * saw.  *PATH gets the shortest chain of groups, the one holding the
+ * user first and GROUP last (normalised DNs, valid until
+ * directory_close; free the array); returns its length, 0 when the user
+ * is not a member.
+ */
+size_t directory_path(struct directory *d, const char *group, uint32_t key,
+    const char ***path);
+/* The normalised DN of the user KEY, or NULL. */
+const char *directory_user_dn(struct directory *d, uint32_t key);
+
 void directory_close(struct directory *d);
 void dir_members_free(struct dir_members *m, size_t n);
 
