@@ -47,6 +47,9 @@ enum stmt {
 	ST_RESULT,
 	ST_OWN,
 	ST_DISOWN,
+	ST_SEATS_ADD,
+	ST_SEATS_RUN,
+	ST_SEATS_GET,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -90,6 +93,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OWN] = "INSERT OR REPLACE INTO ownership(sku, user, since, run_id) "
 	    "VALUES (?, ?, ?, ?)",
 	[ST_DISOWN] = "DELETE FROM ownership WHERE sku = ? AND user = ?",
+	[ST_SEATS_ADD] = "INSERT OR REPLACE INTO seats(run_id, pos, app, sku, "
+	    "kind, value) VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_SEATS_RUN] = "SELECT max(run_id) FROM seats",
+	[ST_SEATS_GET] = "SELECT pos, app, sku, kind, value FROM seats WHERE "
+	    "run_id = ? ORDER BY pos",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -163,6 +171,15 @@ static const char *const schema_sql[] = {
 	"CREATE UNIQUE INDEX changes_seq ON changes(seq);"
 	"CREATE TABLE chain_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  seq INTEGER NOT NULL, hash TEXT NOT NULL);",
+	/* 5: the seats of each app as each run left them, for status */
+	"CREATE TABLE seats ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id),"
+	"  pos INTEGER NOT NULL,"
+	"  app TEXT NOT NULL,"
+	"  sku TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  value INTEGER NOT NULL,"
+	"  PRIMARY KEY (run_id, pos, kind)) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(schema_sql) / sizeof(schema_sql[0])))
@@ -1131,9 +1148,106 @@ audit_prune(struct audit *a, int64_t before, int64_t *pruned, struct err *e)
 	}
 	*pruned = sqlite3_changes64(a->db);
 	sqlite3_finalize(st);
+	st = NULL;
+	/* seat history goes with it; the latest stays for status */
+	if (sqlite3_prepare_v2(a->db, "DELETE FROM seats WHERE run_id < "
+	    "(SELECT max(run_id) FROM seats) AND run_id IN (SELECT id FROM "
+	    "runs WHERE started < ?)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		r = db_err(a, e, "cannot prune");
+		goto fail;
+	}
+	sqlite3_finalize(st);
 	return audit_commit(a, e);
 fail:
 	sqlite3_finalize(st);
 	audit_rollback(a);
 	return r;
+}
+
+/* ---- seats ---- */
+
+int
+audit_record_seats(struct audit *a, int64_t run_id,
+    const struct app_status *apps, size_t n, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_SEATS_ADD];
+	size_t i, k;
+	int r;
+
+	if ((r = audit_begin(a, e)) != EXIT_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < SEAT_NKINDS; k++) {
+			sqlite3_bind_int64(st, 1, run_id);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+			bind_text(st, 3, apps[i].app);
+			bind_text(st, 4, apps[i].sku);
+			bind_text(st, 5, seat_kind_names[k]);
+			sqlite3_bind_int64(st, 6, apps[i].seats[k]);
+			if ((r = step_done(a, ST_SEATS_ADD, e)) != EXIT_OK) {
+				audit_rollback(a);
+				return r;
+			}
+		}
+	return audit_commit(a, e);
+}
+
+static int
+seat_kind(const char *name)
+{
+	int k;
+
+	for (k = 0; k < SEAT_NKINDS; k++)
+		if (strcmp(name, seat_kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+int
+audit_last_seats(struct audit *a, int64_t *run_id, struct app_status **apps,
+    size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = a->st[ST_SEATS_RUN];
+	struct app_status *v = NULL;
+	size_t nv = 0;
+	int rc, k;
+
+	*run_id = 0;
+	*apps = NULL;
+	*n = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*run_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(a, e, "cannot read seats");
+	if (*run_id == 0)
+		return EXIT_OK;
+	st = a->st[ST_SEATS_GET];
+	sqlite3_bind_int64(st, 1, *run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t pos = (size_t)sqlite3_column_int64(st, 0);
+
+		if (pos >= nv) {
+			v = xreallocarray(v, pos + 1, sizeof(*v));
+			memset(v + nv, 0, (pos + 1 - nv) * sizeof(*v));
+			nv = pos + 1;
+		}
+		if (v[pos].app == NULL) {
+			v[pos].app = xstrdup(col_text(st, 1));
+			v[pos].sku = xstrdup(col_text(st, 2));
+		}
+		if ((k = seat_kind(col_text(st, 3))) >= 0)
+			v[pos].seats[k] = (long)sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		app_status_free(v, nv);
+		return db_err(a, e, "cannot read seats");
+	}
+	*apps = v;
+	*n = nv;
+	return EXIT_OK;
 }

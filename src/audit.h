@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "reconcile.h"
+#include "status.h"
 #include "util.h"
 
 struct audit;
@@ -173,6 +174,13 @@ int audit_verify(struct audit *a, struct chain_report *rep, struct err *e);
  * chain, keeping a checkpoint of the cut so the rest still verifies. */
 int audit_prune(struct audit *a, int64_t before, int64_t *pruned,
     struct err *e);
+
+/* The seats of each app as run RUN_ID left them (status). */
+int audit_record_seats(struct audit *a, int64_t run_id,
+    const struct app_status *apps, size_t n, struct err *e);
+/* Those of the last run that recorded any; *RUN_ID 0 when none did. */
+int audit_last_seats(struct audit *a, int64_t *run_id,
+    struct app_status **apps, size_t *n, struct err *e);
 
 int audit_begin(struct audit *a, struct err *e);
 int audit_commit(struct audit *a, struct err *e);

@@ -1,4 +1,4 @@
-/* html.h - the plan as one self-contained HTML page, for license managers */
+/* html.h - the plan, and the seats, as self-contained HTML pages */
 #ifndef LICSYNC_HTML_H
 #define LICSYNC_HTML_H
 
@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "status.h"
 
 /*
  * Write the report of C as one HTML5 page headed TITLE: CSS inline, no
@@ -16,5 +17,15 @@
  */
 int report_html(FILE *fp, const struct report_ctx *c, const char *title,
     int64_t generated);
+
+/*
+ * `licsync status --format html`: the seats of each app (NAPPS of them
+ * in APPS) as one page, self-contained like report_html.  SRC tells
+ * where the numbers come from (a recorded run, or live).  GENERATED is
+ * shown as the time the page was made.  Returns 0, or -1 when writing
+ * failed.
+ */
+int report_status_html(FILE *fp, const struct app_status *apps,
+    size_t napps, const struct status_source *src, int64_t generated);
 
 #endif

@@ -28,6 +28,8 @@ static int cmd_check(const struct globals *g, int argc, char **argv);
 static int cmd_plan(const struct globals *g, int argc, char **argv);
 static int cmd_apply(const struct globals *g, int argc, char **argv);
 static int cmd_audit(const struct globals *g, int argc, char **argv);
+static int cmd_explain(const struct globals *g, int argc, char **argv);
+static int cmd_status(const struct globals *g, int argc, char **argv);
 static int cmd_help(const struct globals *g, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -35,14 +37,20 @@ static const struct command commands[] = {
 	  "validate the configuration and policy; --online: also what they "
 	  "reach" },
 	{ "plan", cmd_plan, "[--format text|json|csv|html] [-o FILE] "
-	  "[--wait SECONDS]",
+	  "[--wait SECONDS]\n          [--metrics FILE]",
 	  "print the changes the policy calls for; change nothing" },
 	{ "apply", cmd_apply, "[--format text|json|csv|html] [-o FILE] "
-	  "[--wait SECONDS]\n         [--force] [--plan FILE [--prune]]",
+	  "[--wait SECONDS]\n          [--metrics FILE] [--force] "
+	  "[--plan FILE [--prune]]",
 	  "carry out the plan through the backend" },
+	{ "status", cmd_status, "[--live] [--format text|json|csv|html] "
+	  "[--metrics FILE]",
+	  "seats per app: purchased, used, entitled, waiting, freeable" },
+	{ "explain", cmd_explain, "[--format text|json|csv] [--events N] USER",
+	  "why USER has, or has not, each app; change nothing" },
 	{ "audit", cmd_audit, "[--runs] [--run N|last] [--since TIME] "
-	  "[--until TIME]\n         [--user KEY] [--app NAME] "
-	  "[--action assign|unassign]\n         "
+	  "[--until TIME]\n          [--user KEY] [--app NAME] "
+	  "[--action assign|unassign]\n          "
 	  "[--result ok|failed|skipped|pending] [--format text|json|csv]\n"
 	  "         | --verify | --prune-before TIME",
 	  "list recorded changes (or runs); check or prune the trail" },
@@ -60,7 +68,7 @@ usage(FILE *fp)
 	fprintf(fp, "usage: licsync [-c FILE] [-v] [-q] COMMAND [ARGS]\n"
 	    "       licsync --version\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(fp, "  %-6s %s\n         %s\n", commands[i].name,
+		fprintf(fp, "  %-7s %s\n          %s\n", commands[i].name,
 		    commands[i].args, commands[i].summary);
 	fprintf(fp, "\n  -c FILE  configuration (default %s)\n"
 	    "  -v       more output (debug)\n"
@@ -154,6 +162,7 @@ plan_options(const struct globals *g, const char *name, bool apply, int argc,
 		{ "force", no_argument, NULL, 'F' },
 		{ "plan", required_argument, NULL, 'p' },
 		{ "prune", no_argument, NULL, 'P' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -173,6 +182,9 @@ plan_options(const struct globals *g, const char *name, bool apply, int argc,
 			break;
 		case 'o':
 			o->out_file = optarg;
+			break;
+		case 'm':
+			o->metrics_file = optarg;
 			break;
 		case 'w':
 			if (seconds_arg(optarg, &o->wait) != EXIT_OK)
@@ -280,6 +292,92 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 }
 
 static int
+cmd_status(const struct globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "live", no_argument, NULL, 'l' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct status_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = g->config;
+	o.format = REPORT_TEXT;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'l') {
+			o.live = true;
+		} else if (ch == 'm') {
+			o.metrics_file = optarg;
+		} else if (ch == 'f') {
+			if (report_parse_format(optarg, &o.format) != 0) {
+				log_error("unknown format '%s' (use text, json, "
+				    "csv or html)", optarg);
+				return EXIT_USAGE;
+			}
+		} else {
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	return run_status(&o);
+usage:
+	command_usage(stderr, find_command("status"));
+	return EXIT_USAGE;
+}
+
+static int
+cmd_explain(const struct globals *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "events", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct explain_opts o;
+	char *end;
+	long v;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = g->config;
+	o.format = REPORT_TEXT;
+	o.events = 5;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'f') {
+			if (report_parse_format(optarg, &o.format) != 0 ||
+			    o.format == REPORT_HTML) {
+				log_error("unknown format '%s' (use text, json "
+				    "or csv)", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (ch == 'e') {
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || v < 0 ||
+			    v > 1000 || errno != 0) {
+				log_error("--events '%s': a number from 0 to "
+				    "1000", optarg);
+				return EXIT_USAGE;
+			}
+			o.events = (int)v;
+		} else {
+			goto usage;
+		}
+	}
+	if (optind + 1 != argc || *argv[optind] == '\0')
+		goto usage;
+	o.user = argv[optind];
+	return run_explain(&o);
+usage:
+	command_usage(stderr, find_command("explain"));
+	return EXIT_USAGE;
+}
+
+static int
 cmd_help(const struct globals *g, int argc, char **argv)
 {
 	const struct command *c;
@@ -350,6 +448,8 @@ main(int argc, char **argv)
 		command_usage(stdout, c);
 		return EXIT_OK;
 	}
-	optind = 1;
+	/* 0 starts getopt afresh, without main's "+": a command's options
+	 * may follow its arguments (explain USER --format json). */
+	optind = 0;
 	return c->fn(&g, argc, argv);
 }

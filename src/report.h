@@ -2,12 +2,14 @@
 #ifndef LICSYNC_REPORT_H
 #define LICSYNC_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "audit.h"
 #include "directory.h"
 #include "policy.h"
 #include "reconcile.h"
+#include "status.h"
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML };
 
@@ -52,5 +54,13 @@ int report_audit_end(FILE *fp, enum report_format f, size_t n);
 void report_run_begin(FILE *fp, enum report_format f);
 void report_run_row(FILE *fp, enum report_format f,
     const struct audit_run *run, size_t n);
+
+/* One RFC 4180 field, then a comma, or CRLF when LAST. */
+void csv_field(FILE *fp, const char *s, bool last);
+
+/* `licsync status` as text, json or csv; -1 when writing failed. */
+int report_status(FILE *fp, enum report_format f,
+    const struct app_status *apps, size_t napps,
+    const struct status_source *src);
 
 #endif

@@ -23,69 +23,9 @@
 #include "policy.h"
 #include "reconcile.h"
 #include "run.h"
+#include "runstate.h"
 #include "saved.h"
 #include "yamlwalk.h"
-
-/* Holders as read, before the backend's strings are final. */
-struct holder_tmp {
-	uint32_t user;
-	bool direct;
-	uint32_t group;         /* id in groups + 1; 0: none */
-};
-
-struct app_state {
-	const char *sku;
-	long purchased, consumed;
-	struct holder_tmp *h;
-	size_t nh, caph;
-	struct rc_holder *holders;
-	uint32_t *owned;
-	size_t nowned;
-	struct rc_seen *seen;
-	size_t nseen;
-	struct rc_seen *unentitled;     /* grace clocks as recorded */
-	size_t nunentitled;
-	uint32_t *exclude_users;
-	size_t nexclude_users;
-	/* indexes into the flattened group list */
-	size_t first_group, first_excl;
-};
-
-struct plan_run {
-	struct config *cfg;
-	struct policy *pol;
-	struct audit *db;
-	int64_t run_id;
-	struct intern *keys;
-	struct intern *bgroups;     /* backend group ids */
-	uint8_t *bu;                /* enum rc_backend_user per key */
-	size_t nbu;
-	size_t backend_users;
-	struct app_state *apps;
-	const char **gdns;          /* flattened groups, then excludes */
-	size_t ngdns;
-	struct dir_members *members;
-	struct dir_stats dst;
-	struct backend_sku *skus;
-	size_t nskus;
-	uint32_t *protected_ids;
-	struct rc_plan plan;
-	/* the backend stays open for apply */
-	const struct backend_ops *ops;
-	struct backend *be;
-	struct intern *bids;        /* backend object ids */
-	uint32_t *bid_of;           /* key id -> bids id + 1; 0: none */
-	size_t nbid_of;
-	/* apply: one outcome per plan change */
-	struct change_outcome *results;
-	size_t failed;
-	int64_t now;                /* the run's clock (LICSYNC_TEST_NOW) */
-	bool forced;                /* --force overrode a safety limit */
-	bool stopped;               /* a safety stop */
-	bool skip_record;           /* plan: the guard distrusts this view */
-	int lock_fd;
-	struct provenance pv;       /* what the plan is computed from */
-};
 
 static void
 print_err(const struct err *e)
@@ -194,7 +134,11 @@ read_directory(struct plan_run *pr, struct err *e)
 		return r;
 	r = directory_read(d, pr->keys, pr->gdns, pr->ngdns, pr->members,
 	    &pr->dst, e);
-	directory_close(d);
+	/* explain follows group paths through what was read */
+	if (pr->inspect)
+		pr->dir = d;
+	else
+		directory_close(d);
 	return r;
 }
 
@@ -339,6 +283,8 @@ load_records(struct plan_run *pr, struct err *e)
 	size_t a;
 	int r;
 
+	if (pr->db == NULL)     /* inspect, before any recorded run */
+		return EXIT_OK;
 	for (a = 0; a < pr->pol->napps; a++) {
 		struct app_state *as = &pr->apps[a];
 
@@ -632,8 +578,8 @@ save_plan(struct plan_run *pr, const char *path, const struct report_ctx *rc,
 	return r;
 }
 
-static const char **
-app_skus(struct plan_run *pr)
+const char **
+run_app_skus(struct plan_run *pr)
 {
 	const char **skus = xcalloc(pr->pol->napps, sizeof(*skus));
 	size_t a;
@@ -643,8 +589,8 @@ app_skus(struct plan_run *pr)
 	return skus;
 }
 
-static void
-report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc)
+void
+run_report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc)
 {
 	memset(rc, 0, sizeof(*rc));
 	rc->policy = pr->pol;
@@ -686,11 +632,11 @@ quiet_summary(struct plan_run *pr)
 static int
 output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 {
-	const char **skus = app_skus(pr);
+	const char **skus = run_app_skus(pr);
 	struct report_ctx rc;
 	int r = EXIT_OK;
 
-	report_context(pr, skus, &rc);
+	run_report_context(pr, skus, &rc);
 	if (o->out_file != NULL)
 		r = save_plan(pr, o->out_file, &rc, e);
 	if (r == EXIT_OK && o->quiet) {
@@ -705,7 +651,7 @@ output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 
 /* ---- the run ---- */
 
-static const char *
+const char *
 run_outcome(int r)
 {
 	switch (r) {
@@ -785,8 +731,8 @@ end_run(struct plan_run *pr, int r, const struct err *e)
 	    rr.skipped, rr.forced ? ", forced" : "");
 }
 
-static void
-plan_run_free(struct plan_run *pr)
+void
+run_free(struct plan_run *pr)
 {
 	size_t a;
 
@@ -815,6 +761,7 @@ plan_run_free(struct plan_run *pr)
 	free(pr->bu);
 	if (pr->be != NULL)
 		pr->ops->close(pr->be);
+	directory_close(pr->dir);
 	intern_free(pr->bids);
 	free(pr->bid_of);
 	intern_free(pr->keys);
@@ -917,16 +864,40 @@ static int safety(struct plan_run *pr, const struct plan_opts *o, bool apply,
 static int reviewed(struct plan_run *pr, const struct plan_opts *o,
     struct err *e);
 
+/* explain and status --live read what was recorded, if anything was. */
 static int
-prepare(struct plan_run *pr, const struct plan_opts *o, bool apply,
+open_records(struct plan_run *pr, struct err *e)
+{
+	if (access(pr->cfg->database, F_OK) != 0 && errno == ENOENT) {
+		log_info("%s: no database yet; nothing recorded to read",
+		    pr->cfg->database);
+		return EXIT_OK;
+	}
+	return audit_open_readonly(pr->cfg->database, &pr->db, e);
+}
+
+double
+run_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Config and policy, logging, and the lock (not for inspect). */
+static int
+start(struct plan_run *pr, const struct plan_opts *o, enum run_mode mode,
     struct err *e)
 {
-	const char *command = apply ? "apply" : "plan";
 	int r;
 
 	memset(pr, 0, sizeof(*pr));
-	pr->now = now_seconds();
+	pr->t0 = run_clock();
+	pr->started = now_seconds();
+	pr->now = pr->started;
 	pr->lock_fd = -1;
+	pr->inspect = mode == RUN_INSPECT;
 	if ((r = config_load(o->config_path, &pr->cfg, e)) != EXIT_OK)
 		return r;
 	/* Unattended (stdout not a terminal, as under cron or systemd):
@@ -935,11 +906,23 @@ prepare(struct plan_run *pr, const struct plan_opts *o, bool apply,
 	    pr->cfg->log.facility);
 	if ((r = policy_load(pr->cfg->policy, &pr->pol, e)) != EXIT_OK)
 		return r;
+	if (pr->inspect)
+		return open_records(pr, e);
 	/* One run at a time: both write the database. */
 	if ((r = lock_take(pr->cfg->lock_file, o->wait, &pr->lock_fd, e)) !=
 	    EXIT_OK)
 		return r;
-	if ((r = begin_run(pr, command, e)) != EXIT_OK)
+	return begin_run(pr, mode == RUN_APPLY ? "apply" : "plan", e);
+}
+
+int
+run_prepare(struct plan_run *pr, const struct plan_opts *o,
+    enum run_mode mode, struct err *e)
+{
+	bool apply = mode == RUN_APPLY;
+	int r;
+
+	if ((r = start(pr, o, mode, e)) != EXIT_OK)
 		return r;
 	pr->keys = intern_new();
 	pr->bgroups = intern_new();
@@ -950,11 +933,13 @@ prepare(struct plan_run *pr, const struct plan_opts *o, bool apply,
 		return r;
 	if ((r = read_backend(pr, e)) != EXIT_OK)
 		return r;
-	if ((r = recover(pr, e)) != EXIT_OK)
+	if (!pr->inspect && (r = recover(pr, e)) != EXIT_OK)
 		return r;
 	if ((r = load_records(pr, e)) != EXIT_OK)
 		return r;
 	do_reconcile(pr);
+	if (pr->inspect)
+		return EXIT_OK;
 	if (apply && o->plan_file != NULL &&
 	    (r = reviewed(pr, o, e)) != EXIT_OK)
 		return r;
@@ -1096,6 +1081,7 @@ safety(struct plan_run *pr, const struct plan_opts *o, bool apply,
 
 	if ((r = safety_reasons(pr, &why, &guard, e)) != EXIT_OK)
 		goto out;
+	pr->guard = guard;
 	if (why.len == 0)
 		goto out;
 	if (o->force) {
@@ -1116,6 +1102,40 @@ out:
 	return r;
 }
 
+/*
+ * The end of plan and apply: the seats the run leaves (from a whole view
+ * the guard trusts), the run's outcome, then --metrics, which tells the
+ * outcome whatever it was.
+ */
+static int
+finish(struct plan_run *pr, const struct plan_opts *o, const char *command,
+    int r, struct err *e)
+{
+	struct err e2;
+
+	if (pr->db != NULL && pr->plan.apps != NULL &&
+	    (!pr->guard || pr->forced) &&
+	    run_record_seats(pr, &e2) != EXIT_OK) {
+		if (r == EXIT_OK) {
+			r = EXIT_DATABASE;
+			*e = e2;
+		} else
+			print_err(&e2);
+	}
+	if (pr->db != NULL)
+		end_run(pr, r, e);
+	if (r != EXIT_OK)
+		print_err(e);
+	if (o->metrics_file != NULL &&
+	    run_write_metrics(pr, o->metrics_file, command, r, &e2) !=
+	    EXIT_OK) {
+		print_err(&e2);
+		if (r == EXIT_OK)
+			r = EXIT_USAGE;
+	}
+	return r;
+}
+
 int
 run_plan(const struct plan_opts *o)
 {
@@ -1123,14 +1143,11 @@ run_plan(const struct plan_opts *o)
 	struct err e;
 	int r;
 
-	r = prepare(&pr, o, false, &e);
+	r = run_prepare(&pr, o, RUN_PLAN, &e);
 	if (r == EXIT_OK)
 		r = output(&pr, o, &e);
-	if (pr.db != NULL)
-		end_run(&pr, r, &e);
-	if (r != EXIT_OK)
-		print_err(&e);
-	plan_run_free(&pr);
+	r = finish(&pr, o, "plan", r, &e);
+	run_free(&pr);
 	return r;
 }
 
@@ -1220,12 +1237,12 @@ record_pending(struct plan_run *pr, int64_t *rows, struct err *e)
 	const struct rc_plan *p = &pr->plan;
 	struct change_row *cr = xcalloc(p->nchanges, sizeof(*cr));
 	char **why = xcalloc(p->nchanges, sizeof(*why));
-	const char **skus = app_skus(pr);
+	const char **skus = run_app_skus(pr);
 	struct report_ctx rc;
 	size_t i;
 	int r;
 
-	report_context(pr, skus, &rc);
+	run_report_context(pr, skus, &rc);
 	for (i = 0; i < p->nchanges; i++) {
 		const struct rc_change *ch = &p->changes[i];
 
@@ -1328,7 +1345,7 @@ run_apply(const struct plan_opts *o)
 	struct err e;
 	int r, ro;
 
-	r = prepare(&pr, o, true, &e);
+	r = run_prepare(&pr, o, RUN_APPLY, &e);
 	if (r == EXIT_OK)
 		r = execute(&pr, &e);
 	/* A safety stop shows the plan it refused to apply. */
@@ -1347,11 +1364,8 @@ run_apply(const struct plan_opts *o)
 	if (pr.results != NULL && r != EXIT_OK && r != EXIT_PARTIAL)
 		err_prefix(&e, "apply stopped (see `licsync audit --run %lld` "
 		    "for what was done)", (long long)pr.run_id);
-	if (pr.db != NULL)
-		end_run(&pr, r, &e);
-	if (r != EXIT_OK)
-		print_err(&e);
-	plan_run_free(&pr);
+	r = finish(&pr, o, "apply", r, &e);
+	run_free(&pr);
 	return r;
 }
 

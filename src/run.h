@@ -16,6 +16,7 @@ struct plan_opts {
 	int wait;               /* --wait: seconds to wait for the lock */
 	const char *plan_file;  /* apply --plan: a reviewed plan */
 	bool prune;             /* apply --prune: drop drifted changes */
+	const char *metrics_file; /* --metrics: Prometheus text here */
 };
 
 /* Validate offline; ONLINE also binds, gets a token and looks up every
@@ -42,5 +43,25 @@ int run_audit(const struct audit_opts *o);
 int run_plan(const struct plan_opts *o);
 /* plan, then carry it out through the backend */
 int run_apply(const struct plan_opts *o);
+
+struct status_opts {
+	const char *config_path;
+	enum report_format format;
+	bool live;              /* read the directory and backend now */
+	const char *metrics_file;
+};
+
+/* Seats per app, from the last run that saw a whole view, or live. */
+int run_status(const struct status_opts *o);
+
+struct explain_opts {
+	const char *config_path;
+	enum report_format format;  /* text, json or csv */
+	const char *user;       /* the user key */
+	int events;             /* audit events to show per app */
+};
+
+/* Why USER has, or has not, each app; reads live, changes nothing. */
+int run_explain(const struct explain_opts *o);
 
 #endif

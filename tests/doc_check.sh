@@ -1,9 +1,10 @@
 #!/bin/bash
 # tests/doc_check.sh - the man pages document what the code has, and only
 # that: every configuration key (src/config.c), policy key (src/policy.c),
-# command and option (src/main.c) and exit code (src/util.h) appears in its
-# man page (exit codes in README.md too), and everything those pages list
-# exists in the code.  Also runs
+# command and option (src/main.c), exit code (src/util.h), metric name
+# (src/metrics.c) and seat kind (src/status.c) appears in its man page
+# (exit codes in README.md too), and everything those pages list exists
+# in the code.  Also runs
 # mandoc's linter on every page and checks `licsync --help` against the
 # command table.  Prints TAP; exits 0 when every test passed.
 #
@@ -278,6 +279,38 @@ done
 for x in $readme_exits; do
 	check "README.md exit code $x is an exit code" \
 	    in_list "$x" "$code_exits"
+done
+
+# ---- metric names and seat kinds ----
+
+code_metrics=$(sed -n -E 's/^#define M_[A-Z]+[[:space:]]+"(licsync_[a-z_]+)".*/\1/p' \
+    "$top/src/metrics.c" | sort -u)
+doc_metrics=$(section "$man8" METRICS |
+    sed -n -E 's/^\.It Li (licsync_[a-z_]+).*/\1/p' | sort -u)
+check "metric names found in src/metrics.c ($(count "$code_metrics"))" \
+    test "$(count "$code_metrics")" -gt 0
+for m in $code_metrics; do
+	check "metric '$m' documented in licsync.8 METRICS" \
+	    in_list "$m" "$doc_metrics"
+done
+for m in $doc_metrics; do
+	check "licsync.8 METRICS item '$m' is a metric" \
+	    in_list "$m" "$code_metrics"
+done
+code_kinds=$(sed -n -E 's/^[[:space:]]*\[SEAT_[A-Z_]+\] = "([a-z_]+)",.*/\1/p' \
+    "$top/src/status.c" | sort -u)
+doc_kinds=$(section "$man8" "SEAT STATUS" |
+    sed -n -E 's/^\.It Li //p' | tr -d ',' | tr ' ' '\n' |
+    grep -v -e '^Li$' -e '^$' | sort -u)
+check "seat kinds found in src/status.c ($(count "$code_kinds"))" \
+    test "$(count "$code_kinds")" -gt 0
+for k in $code_kinds; do
+	check "seat kind '$k' documented in licsync.8 SEAT STATUS" \
+	    in_list "$k" "$doc_kinds"
+done
+for k in $doc_kinds; do
+	check "licsync.8 SEAT STATUS item '$k' is a seat kind" \
+	    in_list "$k" "$code_kinds"
 done
 
 # ---- mandoc ----

@@ -1,8 +1,9 @@
 #!/bin/bash
-# html.sh - `licsync plan --format html` and `apply --format html` against
-# a throwaway slapd and the Graph test server: the page's text, that it is
-# self-contained and well formed, and that headless Chromium renders it
-# (a screenshot, and the text of the DOM it built).
+# html.sh - `licsync plan --format html`, `apply --format html` and
+# `status --format html` against a throwaway slapd and the Graph test
+# server: the page's text, that it is self-contained and well formed, and
+# that headless Chromium renders it (a screenshot, and the text of the DOM
+# it built).
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || tap_skip_all "python3 not available"
 
@@ -101,7 +102,8 @@ contains "footer: directory" "$page" "<dt>Directory</dt><dd>"
 contains "footer: backend" "$page" "<dt>Backend</dt><dd>"
 
 # Self-contained, escaped, every header cell scoped, tags balanced.
-check "self-contained and well formed" python3 - "$T/plan.html" <<'PY'
+well_formed() {  # well_formed DESC FILE
+	check "$1" python3 - "$2" <<'PY'
 import html.parser, re, sys
 page = open(sys.argv[1], encoding="utf-8").read()
 for bad in ("http:", "https:", "//", "src=", "url(", "@import", "<link",
@@ -132,6 +134,8 @@ p.close()
 assert p.stack == [], p.stack
 assert p.th > 10, p.th
 PY
+}
+well_formed "self-contained and well formed" "$T/plan.html"
 
 # ---- apply: the result columns ----
 LICSYNC_TEST_NOW=$NOW run_licsync apply --format html
@@ -142,6 +146,19 @@ contains "apply: result columns" "$OUT" \
 contains "apply: applied line" "$OUT" "Applied: 5 ok, 0 failed, 0 skipped."
 contains "apply: each change's result" "$OUT" \
 	'<td>ivan@example.com</td><td>member of cn=support,'"$G"'</td><td class="nw"><span class="res res-ok">ok</span>'
+
+# ---- status --format html: the seats the apply left ----
+LICSYNC_TEST_NOW=$NOW run_licsync status --format html
+is "status --format html: exit 0" "$RC" 0
+cp "$T/out" "$T/status.html"
+contains "status: where the numbers come from" "$OUT" "As of run "
+contains "status: crm purchased bar" "$OUT" \
+	'<th scope="row">Purchased</th><td class="num">5</td>'
+contains "status: crm consumed after the apply" "$OUT" \
+	'<th scope="row">Consumed</th><td class="num">5</td>'
+contains "status: every kind labelled" "$OUT" "Held, assigned by licsync"
+contains "status: waiting flagged" "$OUT" "Waiting for a seat"
+well_formed "status: self-contained and well formed" "$T/status.html"
 
 # ---- rendered by headless Chromium ----
 # CHROMIUM= (empty) runs the test as if it were not installed.
@@ -155,7 +172,7 @@ chromium_run() {        # chromium_run ARGS...: stdout to $T/chromium.out
 if [ -z "$CHROMIUM" ]; then
 	for d in "screenshot" "screenshot is not blank" \
 	    "DOM text: apps, users, waiting" "DOM text: escaped key" \
-	    "apply: DOM text"; do
+	    "apply: DOM text" "status: screenshot" "status: DOM text"; do
 		ok "chromium: $d # SKIP chromium not installed"
 	done
 	tap_done
@@ -209,11 +226,24 @@ case $(cat "$T/chromium.out") in
 esac
 dom_text "$T/apply.html"
 contains "chromium: apply: DOM text" "$TEXT" "Applied: 5 ok, 0 failed, 0 skipped."
+rm -f "$T/status.png"
+chromium_run --screenshot="$T/status.png" --window-size=1200,1600 \
+	"file://$T/status.html"
+size=$(stat -c %s "$T/status.png" 2>/dev/null || echo 0)
+if [ "$size" -gt 10240 ]; then
+	ok "chromium: status: screenshot ($size bytes)"
+else
+	not_ok "chromium: status: screenshot" "size $size" \
+		"$(tail -20 "$T/chromium.err")"
+fi
+dom_text "$T/status.html"
+contains "chromium: status: DOM text" "$TEXT" "Held, assigned by licsync"
 
 # HTML_KEEP=DIR keeps the pages and the screenshot, to look at them.
 if [ -n "${HTML_KEEP:-}" ]; then
 	mkdir -p "$HTML_KEEP" &&
-		cp "$T/plan.html" "$T/apply.html" "$T/page.png" "$HTML_KEEP"
+		cp "$T/plan.html" "$T/apply.html" "$T/status.html" \
+		    "$T/page.png" "$T/status.png" "$HTML_KEEP"
 fi
 
 tap_done

@@ -1,7 +1,8 @@
 /*
  * test_html.c - the HTML report: a small plan filled in by hand, rendered
  * to memory; its structure, its escaping, that it loads nothing from
- * elsewhere, and that the same plan gives the same bytes.
+ * elsewhere, and that the same plan gives the same bytes.  Then the same
+ * for the status page, from two apps' seat counts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,15 +326,13 @@ test_escaped(void **state)
 
 /* Nothing that would make a browser fetch anything, or run anything. */
 static void
-test_self_contained(void **state)
+self_contained(const char *page)
 {
 	static const char *const banned[] = {
 		"http:", "https:", "//", "src=", "url(", "@import", "<link",
 		"<img", "<iframe", "<object", "<embed", "<script", "<base",
 		"javascript:", "data:", " on", "@font-face",
 	};
-	struct fixture *f = *state;
-	char *page = render(&f->rc, "t");
 	const char *p;
 	size_t i;
 
@@ -351,6 +350,17 @@ test_self_contained(void **state)
 	/* links stay on the page */
 	for (p = page; (p = strstr(p, "href=\"")) != NULL; p++)
 		assert_int_equal(p[6], '#');
+	/* and all the CSS is in the one <style> */
+	lacks(page, "style=\"");
+}
+
+static void
+test_self_contained(void **state)
+{
+	struct fixture *f = *state;
+	char *page = render(&f->rc, "t");
+
+	self_contained(page);
 	free(page);
 }
 
@@ -428,6 +438,225 @@ test_write_error(void **state)
 	fclose(fp);
 }
 
+/* ---- the status page ---- */
+
+static char crm[] = "R&D <crm>", crm_sku[] = "6fd2c87f-b296-42f0-b197";
+static char wiki[] = "wiki", wiki_sku[] = "3a0a4a1e-5f4b-4a55-9c1e";
+
+/* Two apps: one short of seats, one with seats that could be freed. */
+static const struct app_status apps[2] = {
+	{ crm, crm_sku, { 10, 8, 12, 6, 2, 3, 1, 0, 4, 5 } },
+	{ wiki, wiki_sku, { 20, 13, 11, 9, 4, 0, 0, 7, 0, 2 } },
+};
+_Static_assert(SEAT_NKINDS == 10, "the fixture has a count of each kind");
+
+static const struct status_source from_run = {
+	.run = 42, .command = "apply", .outcome = "partial",
+	.started = NOW - 90, .ended = NOW,
+};
+
+static const struct status_source from_live = {
+	.live = true, .started = NOW, .ended = NOW,
+};
+
+/* The status page of the first NAPPS apps, NUL-terminated; free it. */
+static char *
+render_status(size_t napps, const struct status_source *src)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&page, &len);
+
+	assert_non_null(fp);
+	assert_int_equal(report_status_html(fp, apps, napps, src, NOW + 60),
+	    0);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(strlen(page), len);
+	return page;
+}
+
+static void
+test_status_document(void **state)
+{
+	char *page = render_status(2, &from_run);
+	const char *p = page;
+	size_t n = strlen(page);
+
+	(void)state;
+	assert_true(strncmp(page, "<!DOCTYPE html>\n<html lang=\"en\">\n",
+	    33) == 0);
+	assert_string_equal(page + n - 8, "</html>\n");
+	then(&p, "<meta charset=\"utf-8\">");
+	then(&p, "<title>licsync status</title>");
+	then(&p, "<style>");
+	then(&p, ".free{");
+	then(&p, "</style>");
+	then(&p, "<h1>licsync status</h1>");
+	then(&p, "<main>");
+	then(&p, "<h2 id=\"seats-h\">Seats</h2>");
+	then(&p, "<article class=\"app\" aria-labelledby=\"app-0\">");
+	then(&p, "<article class=\"app\" aria-labelledby=\"app-1\">");
+	then(&p, "<h2 id=\"summary-h\">Summary</h2>");
+	then(&p, "</main>");
+	then(&p, "<footer>\n<p>Made by licsync.</p>\n<p>Generated "
+	    "<time datetime=\"2025-11-28T05:08:19Z\">2025-11-28T05:08:19Z"
+	    "</time>.</p>\n</footer>");
+	self_contained(page);
+	free(page);
+}
+
+/* The label of each kind, in order: in every app, and as columns. */
+static void
+test_status_labels(void **state)
+{
+	static const char *const labels[] = {
+		"Purchased", "Consumed", "Entitled",
+		"Held, assigned by licsync", "Held, assigned by others",
+		"Waiting for a seat", "Pending removal (grace)",
+		"Could be freed", "To assign", "To unassign",
+	};
+	char *page = render_status(2, &from_run);
+	char want[128];
+	const char *p;
+	size_t a, k;
+
+	(void)state;
+	for (a = 0, p = page; a < 2; a++) {
+		for (k = 0; k < SEAT_NKINDS; k++) {
+			snprintf(want, sizeof(want), "<dt>%s</dt><dd class="
+			    "\"num\">%ld</dd></div>", labels[k],
+			    apps[a].seats[k]);
+			then(&p, want);
+		}
+	}
+	for (k = 0; k < SEAT_NKINDS; k++) {
+		snprintf(want, sizeof(want), "<th scope=\"col\" class=\"num\">"
+		    "%s</th>", labels[k]);
+		then(&p, want);
+	}
+	free(page);
+}
+
+static void
+test_status_apps(void **state)
+{
+	char *page = render_status(2, &from_run);
+	const char *p = page;
+
+	(void)state;
+	then(&p, "<h3 id=\"app-0\">R&amp;D &lt;crm&gt;</h3>\n"
+	    "<p class=\"sku\">SKU <code>6fd2c87f-b296-42f0-b197</code></p>");
+	then(&p, "<caption class=\"vh\">Seats of R&amp;D &lt;crm&gt;"
+	    "</caption>");
+	/* bars relative to the largest of the three, 12 entitled */
+	then(&p, "<th scope=\"row\">Purchased</th><td class=\"num\">10</td>");
+	then(&p, "fill w83\"");
+	then(&p, "<th scope=\"row\">Consumed</th><td class=\"num\">8</td>");
+	then(&p, "fill w67\"");
+	then(&p, "<th scope=\"row\">Entitled</th><td class=\"num\">12</td>");
+	then(&p, "fill w100\"");
+	then(&p, "<div class=\"short\"><dt>Waiting for a seat</dt>");
+	then(&p, "<div><dt>Could be freed</dt><dd class=\"num\">0</dd>");
+	/* wiki: 20 purchased is the scale */
+	then(&p, "<h3 id=\"app-1\">wiki</h3>");
+	then(&p, "<code>3a0a4a1e-5f4b-4a55-9c1e</code>");
+	then(&p, "fill w100\"");
+	then(&p, "fill w65\"");
+	then(&p, "fill w55\"");
+	then(&p, "<div><dt>Waiting for a seat</dt><dd class=\"num\">0</dd>");
+	then(&p, "<div class=\"free\"><dt>Could be freed</dt>"
+	    "<dd class=\"num\">7</dd></div>");
+	/* the summary: a row per app, a column per kind */
+	then(&p, "<table class=\"list sum\">\n<caption>The seats of 2 apps, "
+	    "by kind</caption>\n<thead><tr><th scope=\"col\">App</th>");
+	then(&p, "<tr><th scope=\"row\">R&amp;D &lt;crm&gt;</th>"
+	    "<td class=\"num\">10</td><td class=\"num\">8</td>"
+	    "<td class=\"num\">12</td><td class=\"num\">6</td>"
+	    "<td class=\"num\">2</td><td class=\"num short\">3</td>"
+	    "<td class=\"num\">1</td><td class=\"num\">0</td>"
+	    "<td class=\"num\">4</td><td class=\"num\">5</td></tr>\n");
+	then(&p, "<tr><th scope=\"row\">wiki</th>"
+	    "<td class=\"num\">20</td><td class=\"num\">13</td>"
+	    "<td class=\"num\">11</td><td class=\"num\">9</td>"
+	    "<td class=\"num\">4</td><td class=\"num\">0</td>"
+	    "<td class=\"num\">0</td><td class=\"num free\">7</td>"
+	    "<td class=\"num\">0</td><td class=\"num\">2</td></tr>\n"
+	    "</tbody>\n</table>");
+	/* the name is data: escaped wherever it appears */
+	lacks(page, "R&D");
+	lacks(page, "<crm>");
+	free(page);
+}
+
+static void
+test_status_source(void **state)
+{
+	struct status_source unended = from_run;
+	char *page;
+
+	(void)state;
+	page = render_status(2, &from_run);
+	has(page, "<p class=\"totals\">As of run 42 (apply, partial), ended "
+	    "<time datetime=\"2025-11-28T05:07:19Z\">2025-11-28T05:07:19Z"
+	    "</time>.</p>");
+	lacks(page, "Read live");
+	free(page);
+
+	unended.ended = 0;
+	unended.outcome = NULL;
+	page = render_status(2, &unended);
+	has(page, "As of run 42 (apply), started <time "
+	    "datetime=\"2025-11-28T05:05:49Z\">");
+	free(page);
+
+	page = render_status(2, &from_live);
+	has(page, "<p class=\"totals\">Read live from the directory and the "
+	    "backend at <time datetime=\"2025-11-28T05:07:19Z\">"
+	    "2025-11-28T05:07:19Z</time>.</p>");
+	lacks(page, "As of run");
+	free(page);
+}
+
+static void
+test_status_empty(void **state)
+{
+	char *page = render_status(0, &from_live);
+
+	(void)state;
+	has(page, "<h1>licsync status</h1>");
+	has(page, "<p class=\"none\">No apps.</p>");
+	has(page, "Made by licsync.");
+	lacks(page, "<table");
+	lacks(page, "<article");
+	lacks(page, "Summary");
+	self_contained(page);
+	free(page);
+}
+
+static void
+test_status_stable(void **state)
+{
+	char *a = render_status(2, &from_run);
+	char *b = render_status(2, &from_run);
+
+	(void)state;
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
+static void
+test_status_write_error(void **state)
+{
+	FILE *fp = fopen("/dev/full", "w");
+
+	(void)state;
+	if (fp == NULL)
+		skip();
+	assert_int_equal(report_status_html(fp, apps, 2, &from_run, NOW), -1);
+	fclose(fp);
+}
+
 int
 main(void)
 {
@@ -443,6 +672,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error, setup,
 		    teardown),
+		cmocka_unit_test(test_status_document),
+		cmocka_unit_test(test_status_labels),
+		cmocka_unit_test(test_status_apps),
+		cmocka_unit_test(test_status_source),
+		cmocka_unit_test(test_status_empty),
+		cmocka_unit_test(test_status_stable),
+		cmocka_unit_test(test_status_write_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
