@@ -3,7 +3,7 @@
 # what is missing, build, start a throwaway slapd holding a sample
 # directory and the project's Microsoft Graph test server on loopback, then
 # run `licsync plan` with the sample policy (conf/policy.yaml) and show the
-# report.  Nothing outside a temporary directory is touched; both servers
+# report, the seats status and why one user has what she has.  Nothing outside a temporary directory is touched; both servers
 # are stopped at the end.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,13 +12,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 install_missing $LICSYNC_BUILD_DEPS $LICSYNC_TEST_DEPS || exit 1
 
 build="$top/build/demo"
-if [ ! -x "$build/src/licsync" ]; then
-	echo "== building licsync in $build"
+if [ ! -f "$build/Makefile" ]; then
+	echo "== configuring licsync in $build"
 	(cd "$top" && autoreconf -fi >/dev/null 2>&1) || exit 1
 	mkdir -p "$build"
-	(cd "$build" && "$top/configure" --disable-unit-tests >/dev/null &&
-		make -j"$(nproc)" >/dev/null) || exit 1
+	(cd "$build" && "$top/configure" --disable-unit-tests >/dev/null) ||
+		exit 1
 fi
+# make is incremental: a checkout that moved on is rebuilt
+(cd "$build" && make -j"$(nproc)" >/dev/null) || exit 1
 LICSYNC="$build/src/licsync"
 
 export LDAPNOINIT=1
@@ -82,6 +84,12 @@ echo
 echo "== licsync -c licsync.conf plan"
 LICSYNC_LOG_STDERR=1 "$LICSYNC" -c "$T/licsync.conf" plan
 rc=$?
+echo
+echo "== licsync -c licsync.conf status (the seats the plan counted)"
+"$LICSYNC" -c "$T/licsync.conf" status
+echo
+echo "== licsync -c licsync.conf explain carol@example.com"
+LICSYNC_LOG_STDERR=1 "$LICSYNC" -c "$T/licsync.conf" explain carol@example.com
 echo
 echo "== the run as recorded in the audit database"
 sqlite3 -header -column "$T/licsync.db" \
