@@ -64,6 +64,17 @@ count() {
 	printf '%s\n' "$1" | grep -c .
 }
 
+# both_ways NOUN CODE-LIST DOC-LIST PLACE: every item of the code is
+# documented in PLACE, and every item PLACE documents is in the code.
+both_ways() {
+	for w in $2; do
+		check "$1 '$w' documented in $4" in_list "$w" "$3"
+	done
+	for w in $3; do
+		check "$4 item '$w' is a $1" in_list "$w" "$2"
+	done
+}
+
 # ---- what the code has ----
 
 # Table keys: lines like `	{ "key", YW_STRING, ...`.
@@ -165,14 +176,7 @@ code_conf=$(table_keys "$top/src/config.c")
 doc_conf=$(cm_items "$conf5")
 check "configuration keys found in src/config.c ($(count "$code_conf"))" \
     test "$(count "$code_conf")" -gt 0
-for k in $code_conf; do
-	check "config key '$k' documented in licsync.conf.5" \
-	    in_list "$k" "$doc_conf"
-done
-for k in $doc_conf; do
-	check "licsync.conf.5 item '$k' is a config key" \
-	    in_list "$k" "$code_conf"
-done
+both_ways "config key" "$code_conf" "$doc_conf" licsync.conf.5
 missing=$(keys_without_default "$conf5")
 if [ -z "$missing" ]; then
 	ok "every licsync.conf.5 key states its default"
@@ -187,14 +191,7 @@ code_pol=$(table_keys "$top/src/policy.c")
 doc_pol=$(cm_items "$policy5")
 check "policy keys found in src/policy.c ($(count "$code_pol"))" \
     test "$(count "$code_pol")" -gt 0
-for k in $code_pol; do
-	check "policy key '$k' documented in licsync-policy.5" \
-	    in_list "$k" "$doc_pol"
-done
-for k in $doc_pol; do
-	check "licsync-policy.5 item '$k' is a policy key" \
-	    in_list "$k" "$code_pol"
-done
+both_ways "policy key" "$code_pol" "$doc_pol" licsync-policy.5
 missing=$(keys_without_default "$policy5")
 if [ -z "$missing" ]; then
 	ok "every licsync-policy.5 key states its default"
@@ -261,25 +258,12 @@ doc_exits=$(section "$man8" "EXIT STATUS" |
     sed -n -E 's/^\.It Sy ([0-9]+).*/\1/p' | sort -un)
 check "exit codes found in src/util.h ($(count "$code_exits"))" \
     test "$(count "$code_exits")" -gt 0
-for x in $code_exits; do
-	check "exit code $x documented in licsync.8 EXIT STATUS" \
-	    in_list "$x" "$doc_exits"
-done
-for x in $doc_exits; do
-	check "licsync.8 EXIT STATUS $x is an exit code" \
-	    in_list "$x" "$code_exits"
-done
+both_ways "exit code" "$code_exits" "$doc_exits" "licsync.8 EXIT STATUS"
 
 # The README's table ("| 3 | directory error |") agrees.
 readme_exits=$(sed -n -E 's/^\| *([0-9]+) *\|.*/\1/p' "$top/README.md" |
     sort -un)
-for x in $code_exits; do
-	check "exit code $x in README.md" in_list "$x" "$readme_exits"
-done
-for x in $readme_exits; do
-	check "README.md exit code $x is an exit code" \
-	    in_list "$x" "$code_exits"
-done
+both_ways "exit code" "$code_exits" "$readme_exits" "README.md table"
 
 # ---- metric names and seat kinds ----
 
@@ -289,14 +273,7 @@ doc_metrics=$(section "$man8" METRICS |
     sed -n -E 's/^\.It Li (licsync_[a-z_]+).*/\1/p' | sort -u)
 check "metric names found in src/metrics.c ($(count "$code_metrics"))" \
     test "$(count "$code_metrics")" -gt 0
-for m in $code_metrics; do
-	check "metric '$m' documented in licsync.8 METRICS" \
-	    in_list "$m" "$doc_metrics"
-done
-for m in $doc_metrics; do
-	check "licsync.8 METRICS item '$m' is a metric" \
-	    in_list "$m" "$code_metrics"
-done
+both_ways metric "$code_metrics" "$doc_metrics" "licsync.8 METRICS"
 code_kinds=$(sed -n -E 's/^[[:space:]]*\[SEAT_[A-Z_]+\] = "([a-z_]+)",.*/\1/p' \
     "$top/src/status.c" | sort -u)
 doc_kinds=$(section "$man8" "SEAT STATUS" |
@@ -304,14 +281,7 @@ doc_kinds=$(section "$man8" "SEAT STATUS" |
     grep -v -e '^Li$' -e '^$' | sort -u)
 check "seat kinds found in src/status.c ($(count "$code_kinds"))" \
     test "$(count "$code_kinds")" -gt 0
-for k in $code_kinds; do
-	check "seat kind '$k' documented in licsync.8 SEAT STATUS" \
-	    in_list "$k" "$doc_kinds"
-done
-for k in $doc_kinds; do
-	check "licsync.8 SEAT STATUS item '$k' is a seat kind" \
-	    in_list "$k" "$code_kinds"
-done
+both_ways "seat kind" "$code_kinds" "$doc_kinds" "licsync.8 SEAT STATUS"
 
 # ---- mandoc ----
 

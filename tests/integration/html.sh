@@ -172,27 +172,31 @@ chromium_run() {        # chromium_run ARGS...: stdout to $T/chromium.out
 if [ -z "$CHROMIUM" ]; then
 	for d in "screenshot" "screenshot is not blank" \
 	    "DOM text: apps, users, waiting" "DOM text: escaped key" \
-	    "apply: DOM text" "status: screenshot" "status: DOM text"; do
+	    "apply: DOM text" "status: screenshot" \
+	    "status: screenshot is not blank" "status: DOM text"; do
 		ok "chromium: $d # SKIP chromium not installed"
 	done
 	tap_done
 fi
 
-chromium_run --screenshot="$T/page.png" --window-size=1200,1600 \
-	"file://$T/plan.html"
-if [ -f "$T/page.png" ]; then
-	ok "chromium: screenshot"
-else
-	not_ok "chromium: screenshot" "$(tail -20 "$T/chromium.err")"
-fi
-size=$(stat -c %s "$T/page.png" 2>/dev/null || echo 0)
-if [ "$size" -gt 10240 ]; then
-	ok "chromium: screenshot is not blank ($size bytes)"
-else
-	not_ok "chromium: screenshot is not blank" "size $size" \
-		"$(tail -20 "$T/chromium.err")"
-fi
-
+screenshot() {  # screenshot WHAT HTML PNG: rendered, and not blank
+	rm -f "$3"
+	chromium_run --screenshot="$3" --window-size=1200,1600 "file://$2"
+	if [ -f "$3" ]; then
+		ok "chromium: ${1}screenshot"
+	else
+		not_ok "chromium: ${1}screenshot" "$(tail -20 "$T/chromium.err")"
+	fi
+	size=$(stat -c %s "$3" 2>/dev/null || echo 0)
+	if [ "$size" -gt 10240 ]; then
+		ok "chromium: ${1}screenshot is not blank ($size bytes)"
+	else
+		not_ok "chromium: ${1}screenshot is not blank" "size $size" \
+			"$(tail -20 "$T/chromium.err")"
+	fi
+}
+screenshot "" "$T/plan.html" "$T/page.png"
+screenshot "status: " "$T/status.html" "$T/status.png"
 # The DOM Chromium built, as text: what a reader sees.
 dom_text() {            # dom_text FILE: sets TEXT
 	chromium_run --dump-dom "file://$1"
@@ -226,16 +230,6 @@ case $(cat "$T/chromium.out") in
 esac
 dom_text "$T/apply.html"
 contains "chromium: apply: DOM text" "$TEXT" "Applied: 5 ok, 0 failed, 0 skipped."
-rm -f "$T/status.png"
-chromium_run --screenshot="$T/status.png" --window-size=1200,1600 \
-	"file://$T/status.html"
-size=$(stat -c %s "$T/status.png" 2>/dev/null || echo 0)
-if [ "$size" -gt 10240 ]; then
-	ok "chromium: status: screenshot ($size bytes)"
-else
-	not_ok "chromium: status: screenshot" "size $size" \
-		"$(tail -20 "$T/chromium.err")"
-fi
 dom_text "$T/status.html"
 contains "chromium: status: DOM text" "$TEXT" "Held, assigned by licsync"
 
