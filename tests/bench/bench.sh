@@ -11,7 +11,9 @@
 # tenth of them already holding the license) and the given latency per
 # request, and runs `licsync plan` with a policy naming POLICY-GROUPS of
 # the groups plus one group holding every user.  Prints the elapsed time,
-# peak RSS, HTTP requests and the plan's size.  Not a test: figures only.
+# peak RSS, HTTP requests and the plan's size, then the same figures for
+# `licsync status` (which reads only the database) and `licsync explain`
+# of one user (which reads the whole view).  Not a test: figures only.
 #
 # -a then also runs `licsync apply`, which carries out that plan (about
 # USERS + USERS / 5 changes with the other defaults), and prints its
@@ -103,6 +105,23 @@ requests=$(wc -l <"$T/graph.log")
 changes=$(grep -c "\"action\"" "$T/plan.json")
 echo "plan: users=$users groups=$groups members/group=$members policy-groups=$pgroups latency=${latency}ms"
 echo "plan: elapsed $elapsed, peak RSS $((rss / 1024)) MiB, $requests HTTP requests, $changes changes"
+
+# ---- status (the database only) and explain (the whole view) ----
+measure() {     # measure NAME ARGS...: elapsed, peak RSS, HTTP requests
+	name=$1
+	shift
+	: >"$T/graph.log"
+	/usr/bin/time -v "$LICSYNC" -c "$T/licsync.conf" "$@" \
+		>"$T/$name.out" 2>"$T/time-$name.txt" ||
+		{ cat "$T/time-$name.txt"; exit 1; }
+	el=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$T/time-$name.txt")
+	kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' \
+		"$T/time-$name.txt")
+	echo "$name: elapsed $el, peak RSS $((kb / 1024)) MiB," \
+		"$(wc -l <"$T/graph.log") HTTP requests"
+}
+measure status status
+measure explain explain user0000001@example.com
 [ "$apply" = 1 ] || exit 0
 
 # ---- apply: the same plan, carried out ----
