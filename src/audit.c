@@ -483,14 +483,6 @@ audit_run_end(struct audit *a, int64_t run_id, const struct run_result *rr,
 	return step_done(a, ST_RUN_END, e);
 }
 
-static int
-u32_cmp(const void *pa, const void *pb)
-{
-	uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
-
-	return (x > y) - (x < y);
-}
-
 /* Rows of (user, time) for SKU from statement S, users interned. */
 static int
 user_times(struct audit *a, enum stmt s, const char *sku, struct intern *keys,
@@ -556,12 +548,6 @@ audit_seen(struct audit *a, const char *sku, struct intern *keys,
 	    "entitlement history", e);
 }
 
-static bool
-in_sorted(const uint32_t *ids, size_t n, uint32_t id)
-{
-	return bsearch(&id, ids, n, sizeof(*ids), u32_cmp) != NULL;
-}
-
 /*
  * Make the rows of SKU in one (sku, user, time) table be exactly CUR: rows
  * of OLD (what the table holds) not in CUR go, rows of CUR not in OLD come
@@ -583,14 +569,14 @@ sync_set(struct audit *a, enum stmt add, enum stmt del, const char *sku,
 	qsort(o, nold, sizeof(*o), u32_cmp);
 	qsort(c, ncur, sizeof(*c), u32_cmp);
 	for (i = 0; i < nold && r == EXIT_OK; i++) {
-		if (in_sorted(c, ncur, old[i].user))
+		if (u32_in_sorted(c, ncur, old[i].user))
 			continue;
 		bind_text(a->st[del], 1, sku);
 		bind_text(a->st[del], 2, intern_str(keys, old[i].user));
 		r = step_done(a, del, e);
 	}
 	for (i = 0; i < ncur && r == EXIT_OK; i++) {
-		if (in_sorted(o, nold, cur[i].user))
+		if (u32_in_sorted(o, nold, cur[i].user))
 			continue;
 		bind_text(a->st[add], 1, sku);
 		bind_text(a->st[add], 2, intern_str(keys, cur[i].user));

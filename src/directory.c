@@ -858,14 +858,6 @@ out:
 	return r;
 }
 
-static int
-u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 sort_unique(struct dir_members *out)
 {

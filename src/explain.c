@@ -67,24 +67,6 @@ struct explanation {
 	int64_t now;
 };
 
-static bool
-has_id(const uint32_t *ids, size_t n, uint32_t id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] == id)
-			return true;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /* The policy's groups (FIRST .. FIRST + N) that have the user. */
 static size_t
 memberships(struct plan_run *pr, uint32_t u, size_t first,
@@ -96,7 +78,7 @@ memberships(struct plan_run *pr, uint32_t u, size_t first,
 	for (i = 0; i < groups->n; i++) {
 		const struct dir_members *m = &pr->members[first + i];
 
-		if (!has_id(m->ids, m->n, u))
+		if (!u32_in_sorted(m->ids, m->n, u))
 			continue;
 		(*out)[n].group = groups->v[i];
 		(*out)[n].n = directory_path(pr->dir, groups->v[i], u,
@@ -166,7 +148,7 @@ holding(struct plan_run *pr, const struct app_state *as, uint32_t u,
 			w->inherited = as->h[i].group == 0 ? NULL :
 			    intern_str(pr->bgroups, as->h[i].group - 1);
 		}
-	w->owned = has_id(as->owned, as->nowned, u);
+	w->owned = u32_in_sorted(as->owned, as->nowned, u);
 	for (i = 0; i < as->nseen; i++)
 		if (as->seen[i].user == u)
 			w->seen = as->seen[i].first;

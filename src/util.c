@@ -522,6 +522,20 @@ out:
 	return r;
 }
 
+int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool
+u32_in_sorted(const uint32_t *ids, size_t n, uint32_t id)
+{
+	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), u32_cmp) != NULL;
+}
+
 int64_t
 now_seconds(void)
 {

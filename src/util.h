@@ -75,6 +75,11 @@ bool intern_find(const struct intern *in, const char *key, uint32_t *id);
 const char *intern_str(const struct intern *in, uint32_t id);
 uint32_t intern_count(const struct intern *in);
 
+/* qsort/bsearch order of uint32_t (key ids). */
+int u32_cmp(const void *a, const void *b);
+/* Is ID among the N sorted IDS? */
+bool u32_in_sorted(const uint32_t *ids, size_t n, uint32_t id);
+
 /* ASCII lower-case in place. */
 void str_lower(char *s);
 bool str_ieq(const char *a, const char *b);

@@ -121,14 +121,6 @@ struct built {
 	struct rc_input in;
 };
 
-static int
-u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Split WORDS at spaces and call FN on each. */
 static void
 each_word(const char *words, void (*fn)(void *, const char *), void *ctx)
