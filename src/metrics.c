@@ -7,20 +7,6 @@
 
 #include "metrics.h"
 
-const char *const metrics_outcomes[] = {
-	"ok",
-	"config error",
-	"directory error",
-	"backend error",
-	"database error",
-	"partial",
-	"safety stop",
-	"locked",
-	"interrupted",
-	"error",
-	NULL
-};
-
 /* The families, in the order they are written. */
 #define M_ENDED         "licsync_last_run_timestamp_seconds"
 #define M_DURATION      "licsync_last_run_duration_seconds"
@@ -91,18 +77,19 @@ seconds(FILE *fp, double v)
 static void
 outcomes(FILE *fp, const struct metrics *m)
 {
+	const char *name;
 	bool known = false;
 	size_t i;
 
 	family(fp, M_OUTCOME, "Outcome of the last licsync run: 1 for "
 	    "its outcome, 0 for the others.");
-	for (i = 0; metrics_outcomes[i] != NULL; i++) {
+	for (i = 0; (name = run_outcome_name(i)) != NULL; i++) {
 		bool is = m->outcome != NULL &&
-		    strcmp(m->outcome, metrics_outcomes[i]) == 0;
+		    strcmp(m->outcome, name) == 0;
 
 		known = known || is;
 		sample(fp, M_OUTCOME, m->command);
-		label(fp, ",", "outcome", metrics_outcomes[i]);
+		label(fp, ",", "outcome", name);
 		fprintf(fp, "} %d\n", is ? 1 : 0);
 	}
 	if (!known && m->outcome != NULL) {

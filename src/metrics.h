@@ -34,9 +34,6 @@ struct metrics {
 	size_t napps;
 };
 
-/* The outcomes licsync_last_run_outcome enumerates, NULL-terminated. */
-extern const char *const metrics_outcomes[];
-
 /* The exposition of M into FP; returns -1 when writing failed. */
 int metrics_format(FILE *fp, const struct metrics *m);
 /* Write it to PATH atomically (a temporary file in the same directory,

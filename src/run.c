@@ -651,31 +651,6 @@ output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 
 /* ---- the run ---- */
 
-const char *
-run_outcome(int r)
-{
-	switch (r) {
-	case EXIT_OK:
-		return "ok";
-	case EXIT_CONFIG:
-		return "config error";
-	case EXIT_DIRECTORY:
-		return "directory error";
-	case EXIT_BACKEND:
-		return "backend error";
-	case EXIT_DATABASE:
-		return "database error";
-	case EXIT_PARTIAL:
-		return "partial";
-	case EXIT_SAFETY:
-		return "safety stop";
-	case EXIT_LOCKED:
-		return "locked";
-	default:
-		return "error";
-	}
-}
-
 static int
 begin_run(struct plan_run *pr, const char *command, struct err *e)
 {

@@ -115,8 +115,6 @@ int run_record_seats(struct plan_run *pr, struct err *e);
 /* --metrics PATH for the run of COMMAND that ends with exit code R. */
 int run_write_metrics(struct plan_run *pr, const char *path,
     const char *command, int r, struct err *e);
-/* "ok", "directory error", ... for exit code R. */
-const char *run_outcome(int r);
 /* Seconds on the monotonic clock. */
 double run_clock(void);
 

@@ -522,6 +522,41 @@ out:
 	return r;
 }
 
+static const struct {
+	const char *name;
+	int exit;               /* -1: none */
+} outcomes[] = {
+	{ "ok", EXIT_OK },
+	{ "config error", EXIT_CONFIG },
+	{ "directory error", EXIT_DIRECTORY },
+	{ "backend error", EXIT_BACKEND },
+	{ "database error", EXIT_DATABASE },
+	{ "partial", EXIT_PARTIAL },
+	{ "safety stop", EXIT_SAFETY },
+	{ "locked", EXIT_LOCKED },
+	{ "interrupted", -1 },
+	{ "error", -1 },
+};
+
+#define NOUTCOMES (sizeof(outcomes) / sizeof(outcomes[0]))
+
+const char *
+run_outcome(int r)
+{
+	size_t i;
+
+	for (i = 0; i < NOUTCOMES; i++)
+		if (outcomes[i].exit >= 0 && outcomes[i].exit == r)
+			return outcomes[i].name;
+	return "error";
+}
+
+const char *
+run_outcome_name(size_t i)
+{
+	return i < NOUTCOMES ? outcomes[i].name : NULL;
+}
+
 int
 u32_cmp(const void *a, const void *b)
 {

@@ -23,6 +23,15 @@ enum exit_code {
 	EXIT_TAMPERED = 9,
 };
 
+/*
+ * What a run is recorded as having ended with (the runs table, the
+ * metrics): the outcome of exit code R, "error" for codes without one of
+ * their own; and the Ith of all outcomes, "interrupted" (a killed run, so
+ * marked by the next) among them, NULL past the last.
+ */
+const char *run_outcome(int r);
+const char *run_outcome_name(size_t i);
+
 /* An error message filled in by the stage that failed. Never holds secrets. */
 struct err {
 	char msg[4096];

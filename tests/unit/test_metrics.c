@@ -296,17 +296,17 @@ test_outcomes(void **state)
 	struct fixture *f = *state;
 	size_t i, j;
 
-	for (i = 0; metrics_outcomes[i] != NULL; i++) {
+	for (i = 0; run_outcome_name(i) != NULL; i++) {
 		char *text;
 
-		f->m.outcome = metrics_outcomes[i];
+		f->m.outcome = run_outcome_name(i);
 		text = render(&f->m);
 		assert_int_equal(lines_starting(text,
 		    "licsync_last_run_outcome{"), 10);
-		for (j = 0; metrics_outcomes[j] != NULL; j++) {
+		for (j = 0; run_outcome_name(j) != NULL; j++) {
 			char *line = xasprintf("licsync_last_run_outcome{"
 			    "command=\"apply\",outcome=\"%s\"} %d\n",
-			    metrics_outcomes[j], i == j);
+			    run_outcome_name(j), i == j);
 
 			has(text, line);
 			free(line);
@@ -314,6 +314,12 @@ test_outcomes(void **state)
 		free(text);
 	}
 	assert_int_equal(i, 10);
+	/* each exit code's outcome is one of them */
+	assert_string_equal(run_outcome(EXIT_OK), "ok");
+	assert_string_equal(run_outcome(EXIT_PARTIAL), "partial");
+	assert_string_equal(run_outcome(EXIT_LOCKED), "locked");
+	assert_string_equal(run_outcome(EXIT_USAGE), "error");
+	assert_string_equal(run_outcome(-1), "error");
 }
 
 static void
@@ -327,10 +333,10 @@ test_unknown_outcome(void **state)
 	text = render(&f->m);
 	assert_int_equal(lines_starting(text, "licsync_last_run_outcome{"),
 	    11);
-	for (j = 0; metrics_outcomes[j] != NULL; j++) {
+	for (j = 0; run_outcome_name(j) != NULL; j++) {
 		char *line = xasprintf("licsync_last_run_outcome{"
 		    "command=\"apply\",outcome=\"%s\"} 0\n",
-		    metrics_outcomes[j]);
+		    run_outcome_name(j));
 
 		has(text, line);
 		free(line);
