@@ -201,12 +201,7 @@ on_event(void *ctx, const struct audit_change *c)
 	ev->action = xstrdup(c->action);
 	ev->result = xstrdup(c->result);
 	ev->reason = xstrdup(c->reason);
-	buf_add(&err, "", 0);
-	if (c->error_code != NULL)
-		buf_printf(&err, "%s%s", c->error_code,
-		    c->error_message != NULL ? ": " : "");
-	if (c->error_message != NULL)
-		buf_addstr(&err, c->error_message);
+	report_audit_error(c, &err);
 	ev->error = err.data;
 	return EXIT_OK;
 }

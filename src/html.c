@@ -179,14 +179,6 @@ key_attr(const struct report_ctx *c)
 	return c->user_key != NULL ? c->user_key : "key";
 }
 
-/* The same words as the text report. */
-static const char *
-skip_reason(enum rc_skip_reason r)
-{
-	return r == RC_SKIP_UNKNOWN_USER ? "unknown to the backend" :
-	    "no usage location";
-}
-
 /* ---- header ---- */
 
 struct totals {
@@ -648,7 +640,7 @@ skipped(FILE *fp, const struct report_ctx *c)
 		fputs("<tr>", fp);
 		td_nw(fp, app_name(c, p->skipped[i].app));
 		td(fp, user_key(c, p->skipped[i].user));
-		td(fp, skip_reason(p->skipped[i].reason));
+		td(fp, report_skip_reason(p->skipped[i].reason));
 		fputs("</tr>\n", fp);
 	}
 	fputs("</tbody>\n</table>\n</section>\n", fp);

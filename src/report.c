@@ -136,8 +136,8 @@ report_kept_reason(const struct report_ctx *c, const struct rc_kept *k)
 	return why.data;
 }
 
-static const char *
-skip_reason(enum rc_skip_reason r)
+const char *
+report_skip_reason(enum rc_skip_reason r)
 {
 	return r == RC_SKIP_UNKNOWN_USER ? "unknown to the backend" :
 	    "no usage location";
@@ -218,7 +218,7 @@ skipped_el(const struct report_ctx *c, size_t i)
 {
 	const struct rc_skip *k = &c->plan->skipped[i];
 
-	return row(c, k->app, k->user, skip_reason(k->reason));
+	return row(c, k->app, k->user, report_skip_reason(k->reason));
 }
 
 static json_t *
@@ -436,7 +436,7 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 		if (p->skipped[i].app == a)
 			fprintf(fp, "  ? skipped  %s: %s\n",
 			    intern_str(c->keys, p->skipped[i].user),
-			    skip_reason(p->skipped[i].reason));
+			    report_skip_reason(p->skipped[i].reason));
 	for (i = 0; i < p->nkept; i++) {
 		struct buf why = { 0 };
 
@@ -526,8 +526,8 @@ report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 
 /* ---- audit rows ---- */
 
-static void
-audit_error(const struct audit_change *c, struct buf *b)
+void
+report_audit_error(const struct audit_change *c, struct buf *b)
 {
 	buf_add(b, "", 0);
 	if (c->error_code != NULL)
@@ -559,7 +559,7 @@ report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
 	char *text;
 
 	format_utc(c->time, when);
-	audit_error(c, &err);
+	report_audit_error(c, &err);
 	switch (f) {
 	case REPORT_HTML:       /* main.c refuses it */
 		break;

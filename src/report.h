@@ -40,9 +40,13 @@ int report_parse_format(const char *s, enum report_format *f);
 char *report_reason(const struct report_ctx *c, const struct rc_change *ch);
 /* Why the kept user K is kept, in words; free it. */
 char *report_kept_reason(const struct report_ctx *c, const struct rc_kept *k);
+/* Why a user was skipped, in words. */
+const char *report_skip_reason(enum rc_skip_reason r);
 /* Returns 0, or -1 when writing failed. */
 int report_plan(FILE *fp, enum report_format f, const struct report_ctx *c);
 
+/* The backend's error of C, "code: message", into B (empty: none). */
+void report_audit_error(const struct audit_change *c, struct buf *b);
 /* `licsync audit`: the header, rows one by one (N counts them from 0),
  * then the end with the number of rows; it returns -1 when writing
  * failed. */
