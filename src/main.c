@@ -133,16 +133,19 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* OPT's value S: a whole number from 0 to MAX (of UNIT, if any). */
 static int
-seconds_arg(const char *s, int *out)
+number_arg(const char *opt, const char *s, long max, const char *unit,
+    int *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || v < 0 || v > 86400 || errno != 0) {
-		log_error("--wait '%s': a number of seconds from 0 to 86400", s);
+	if (end == s || *end != '\0' || v < 0 || v > max || errno != 0) {
+		log_error("%s '%s': a number %s%sfrom 0 to %ld", opt, s,
+		    unit != NULL ? unit : "", unit != NULL ? " " : "", max);
 		return EXIT_USAGE;
 	}
 	*out = (int)v;
@@ -187,7 +190,8 @@ plan_options(const struct globals *g, const char *name, bool apply, int argc,
 			o->metrics_file = optarg;
 			break;
 		case 'w':
-			if (seconds_arg(optarg, &o->wait) != EXIT_OK)
+			if (number_arg("--wait", optarg, 86400, "of seconds",
+			    &o->wait) != EXIT_OK)
 				return EXIT_USAGE;
 			break;
 		case 'F':
@@ -338,8 +342,6 @@ cmd_explain(const struct globals *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct explain_opts o;
-	char *end;
-	long v;
 	int ch;
 
 	memset(&o, 0, sizeof(o));
@@ -355,15 +357,9 @@ cmd_explain(const struct globals *g, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (ch == 'e') {
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || v < 0 ||
-			    v > 1000 || errno != 0) {
-				log_error("--events '%s': a number from 0 to "
-				    "1000", optarg);
+			if (number_arg("--events", optarg, 1000, NULL,
+			    &o.events) != EXIT_OK)
 				return EXIT_USAGE;
-			}
-			o.events = (int)v;
 		} else {
 			goto usage;
 		}
