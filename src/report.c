@@ -758,8 +758,8 @@ static void
 status_text(FILE *fp, const struct app_status *apps, size_t napps,
     const struct status_source *src)
 {
-	char when[21], head[32];
-	int w = 3;
+	char when[21], head[SEAT_NKINDS][32];
+	int w = 3, cw[SEAT_NKINDS];
 	size_t i, k;
 
 	format_utc(src->live ? src->ended : src->ended > 0 ? src->ended :
@@ -774,17 +774,15 @@ status_text(FILE *fp, const struct app_status *apps, size_t napps,
 			w = (int)strlen(apps[i].app);
 	fprintf(fp, "%-*s", w, "APP");
 	for (k = 0; k < SEAT_NKINDS; k++) {
-		column_head(head, sizeof(head), seat_kind_names[k]);
-		fprintf(fp, " %9s", head);
+		column_head(head[k], sizeof(head[k]), seat_kind_names[k]);
+		cw[k] = strlen(head[k]) > 9 ? (int)strlen(head[k]) : 9;
+		fprintf(fp, " %*s", cw[k], head[k]);
 	}
 	fputc('\n', fp);
 	for (i = 0; i < napps; i++) {
 		fprintf(fp, "%-*s", w, apps[i].app);
-		for (k = 0; k < SEAT_NKINDS; k++) {
-			column_head(head, sizeof(head), seat_kind_names[k]);
-			fprintf(fp, " %*ld", strlen(head) > 9 ?
-			    (int)strlen(head) : 9, apps[i].seats[k]);
-		}
+		for (k = 0; k < SEAT_NKINDS; k++)
+			fprintf(fp, " %*ld", cw[k], apps[i].seats[k]);
 		fputc('\n', fp);
 	}
 	if (napps == 0)
