@@ -5,7 +5,7 @@
 # (src/metrics.c) and seat kind (src/status.c) appears in its man page
 # (exit codes in README.md too), and everything those pages list exists
 # in the code.  Also runs
-# mandoc's linter on every page and checks `licsync --help` against the
+# mandoc's linter and man(1) with --warnings on every page and checks `licsync --help` against the
 # command table.  Prints TAP; exits 0 when every test passed.
 #
 # Environment: top_srcdir (default: this script's ..), LICSYNC (the built
@@ -297,6 +297,31 @@ for page in "$man8" "$conf5" "$policy5"; do
 		ok "mandoc lint $name"
 	else
 		not_ok "mandoc lint $name"
+		printf '%s\n' "$out" | diag
+	fi
+done
+
+# ---- groff, as man(1) renders the pages ----
+
+# No "can't break line" or other typesetter warning at the widths people
+# read them: a terminal of 80 columns and a wide one.
+for page in "$man8" "$conf5" "$policy5"; do
+	name=man/${page##*/}
+	if ! command -v man >/dev/null 2>&1; then
+		skip "man --warnings $name" "man-db not installed"
+		continue
+	fi
+	out=""
+	for width in 80 132; do
+		w=$(LC_ALL=C.UTF-8 MANWIDTH=$width man --warnings -l "$page" \
+		    2>&1 >/dev/null)
+		[ -n "$w" ] && out="$out${out:+
+}width $width: $w"
+	done
+	if [ -z "$out" ]; then
+		ok "man --warnings $name: none"
+	else
+		not_ok "man --warnings $name: none"
 		printf '%s\n' "$out" | diag
 	fi
 done
