@@ -729,6 +729,8 @@ config_load(const char *path, struct config **out, struct err *e)
 	c->log.facility = LOG_DAEMON;
 	y.user = dir;
 	r = yw_open(&y, path, e);
+	if (y.text != NULL)
+		sha256_hex(y.text, y.len, c->sha256);
 	if (r == EXIT_OK)
 		r = yw_walk(&y, yw_root(&y), config_keys, c, NULL, e);
 	yw_close(&y);

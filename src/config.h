@@ -42,6 +42,7 @@ struct config_backend {
 
 struct config {
 	char *path;               /* the file it was read from */
+	char sha256[65];          /* of what was read */
 	struct config_ldap ldap;
 	struct config_backend backend;
 	char *database;           /* default /var/lib/licsync/licsync.db */

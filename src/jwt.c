@@ -1,12 +1,8 @@
 /* jwt.c - the client assertion for OAuth2 certificate credentials */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/bio.h>
@@ -19,7 +15,6 @@
 #include "jwt.h"
 
 #define ASSERTION_LIFETIME 600  /* seconds; Entra allows at most 10 min */
-#define MAX_PEM_SIZE (1024 * 1024)
 
 /* base64url (RFC 4648 section 5) without padding. */
 static char *
@@ -51,60 +46,8 @@ static int
 read_pem(const char *path, const char *what, bool private, char **out,
     size_t *lenp, struct err *e)
 {
-	struct stat st;
-	char *data = NULL;
-	size_t len = 0, size;
-	ssize_t n;
-	int fd, r = EXIT_CONFIG;
-
-	*out = NULL;
-	*lenp = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | (private ? O_NOFOLLOW : 0));
-	if (fd < 0) {
-		err_set(e, "%s: cannot open %s file: %s", path, what,
-		    strerror(errno));
-		return EXIT_CONFIG;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err_set(e, "%s: not a regular file", path);
-		goto out;
-	}
-	if (private && (st.st_mode & 077) != 0) {
-		err_set(e, "%s: %s file is accessible by group or others "
-		    "(mode %04o); chmod 600 it", path, what,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_size > MAX_PEM_SIZE) {
-		err_set(e, "%s: too large for a PEM file", path);
-		goto out;
-	}
-	size = (size_t)st.st_size;
-	data = xmalloc(size + 1);
-	while (len < size) {
-		n = read(fd, data + len, size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, "%s: read error: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	data[len] = '\0';
-	*out = data;
-	*lenp = len;
-	data = NULL;
-	r = EXIT_OK;
-out:
-	if (data != NULL) {
-		explicit_bzero(data, len);
-		free(data);
-	}
-	close(fd);
-	return r;
+	return read_file(path, what, MAX_PEM_FILE, private ? RF_PRIVATE : 0,
+	    out, lenp, e);
 }
 
 static int
@@ -116,7 +59,7 @@ load_cert(const char *path, X509 **out, struct err *e)
 	int r;
 
 	*out = NULL;
-	r = read_pem(path, "certificate", false, &data, &len, e);
+	r = read_pem(path, "certificate file", false, &data, &len, e);
 	if (r != EXIT_OK)
 		return r;
 	bio = BIO_new_mem_buf(data, (int)len);
@@ -151,7 +94,7 @@ load_key(const char *path, EVP_PKEY **out, struct err *e)
 	int r;
 
 	*out = NULL;
-	r = read_pem(path, "key", true, &data, &len, e);
+	r = read_pem(path, "key file", true, &data, &len, e);
 	if (r != EXIT_OK)
 		return r;
 	bio = BIO_new_mem_buf(data, (int)len);

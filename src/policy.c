@@ -348,8 +348,21 @@ protected_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
 
 /* ---- files ---- */
 
+/* A policy of one file without apps: said where they would go. */
 static int
-load_file(struct policy *p, const char *file, struct buf *hashed,
+no_apps(struct yw *y, struct err *e)
+{
+	yaml_node_t *root = yw_root(y), *apps = yw_lookup(y, root, "apps");
+
+	if (apps != NULL)
+		return yw_error(y, apps->start_mark, e, "no apps defined");
+	return yw_error(y, root->start_mark, e,
+	    "no apps defined: the file has no 'apps'");
+}
+
+/* Load FILE into P; ALONE: it is the whole policy. */
+static int
+load_file(struct policy *p, const char *file, bool alone, struct buf *hashed,
     struct err *e)
 {
 	struct pctx ctx = { p, file };
@@ -366,6 +379,8 @@ load_file(struct policy *p, const char *file, struct buf *hashed,
 		buf_add(hashed, y.text, y.len);
 	if (r == EXIT_OK)
 		r = yw_walk(&y, yw_root(&y), policy_keys, p, NULL, e);
+	if (r == EXIT_OK && alone && p->napps == 0)
+		r = no_apps(&y, e);
 	yw_close(&y);
 	return r;
 }
@@ -430,10 +445,15 @@ load_path(struct policy *p, const char *path, struct buf *hashed,
 		return EXIT_CONFIG;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return load_file(p, path, hashed, e);
+		return load_file(p, path, true, hashed, e);
 	r = list_dir(path, &files, e);
 	for (i = 0; r == EXIT_OK && i < files.n; i++)
-		r = load_file(p, files.v[i], hashed, e);
+		r = load_file(p, files.v[i], false, hashed, e);
+	if (r == EXIT_OK && p->napps == 0) {
+		err_set(e, "%s: no apps defined in any of its %zu policy "
+		    "file%s", path, files.n, files.n == 1 ? "" : "s");
+		r = EXIT_CONFIG;
+	}
 	strv_free(&files);
 	return r;
 }
@@ -450,10 +470,6 @@ policy_load(const char *path, struct policy **out, struct err *e)
 	r = load_path(p, path, &hashed, e);
 	sha256_hex(hashed.data, hashed.len, p->sha256);
 	buf_free(&hashed);
-	if (r == EXIT_OK && p->napps == 0) {
-		err_set(e, "%s: no apps defined", path);
-		r = EXIT_CONFIG;
-	}
 	if (r != EXIT_OK) {
 		policy_free(p);
 		return r;

@@ -135,14 +135,19 @@ saved_read(const char *path, const unsigned char key[PLAN_KEY_LEN],
     struct err *e)
 {
 	json_error_t jerr;
-	json_t *doc = json_load_file(path, 0, &jerr), *p, *arr;
+	json_t *doc, *p, *arr;
 	const char *given;
-	char want[65];
+	char want[65], *text;
+	size_t len;
 	int r = EXIT_USAGE;
 
 	*changes = NULL;
 	*n = 0;
 	memset(pv, 0, sizeof(*pv));
+	if (read_file(path, NULL, MAX_PLAN_FILE, 0, &text, &len, e) != EXIT_OK)
+		return EXIT_USAGE;
+	doc = json_loadb(text, len, 0, &jerr);
+	free(text);
 	if (doc == NULL) {
 		err_set(e, "%s: %s", path, jerr.text);
 		return EXIT_USAGE;

@@ -358,55 +358,152 @@ intern_count(const struct intern *in)
 	return in->n;
 }
 
+/* Grow *DATA from CAP to NEWCAP bytes; a private buffer is copied and the
+ * old one cleared, so no copy of a secret is left behind in free memory. */
+static char *
+grow_file_buf(char *data, size_t len, size_t newcap, bool private)
+{
+	char *p;
+
+	if (!private)
+		return xreallocarray(data, newcap, 1);
+	p = xmalloc(newcap);
+	memcpy(p, data, len);
+	explicit_bzero(data, len);
+	free(data);
+	return p;
+}
+
+static void
+file_error(struct err *e, const char *path, const char *what,
+    const char *reason)
+{
+	if (what != NULL)
+		err_set(e, "%s: cannot open %s: %s", path, what, reason);
+	else
+		err_set(e, "%s: %s", path, reason);
+}
+
+/* Open PATH for reading without blocking and make sure it is a regular
+ * file (and, RF_PRIVATE, a private one) before anything is read. */
+static int
+open_regular(const char *path, const char *what, unsigned flags,
+    struct stat *st, struct err *e)
+{
+	int fd, fl;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    ((flags & RF_PRIVATE) != 0 ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		file_error(e, path, what, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		err_set(e, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((flags & RF_PRIVATE) != 0 && (st->st_mode & 077) != 0) {
+		err_set(e, "%s: %s is accessible by group or others (mode "
+		    "%04o); chmod 600 it", path, what != NULL ? what : "file",
+		    (unsigned)(st->st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	/* a regular file: reads block as usual from here */
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+int
+read_file(const char *path, const char *what, size_t max, unsigned flags,
+    char **datap, size_t *lenp, struct err *e)
+{
+	bool private = (flags & RF_PRIVATE) != 0;
+	struct stat st;
+	char *data = NULL;
+	size_t len = 0, cap;
+	ssize_t n;
+	int fd, r = EXIT_CONFIG;
+
+	*datap = NULL;
+	*lenp = 0;
+	if ((fd = open_regular(path, what, flags, &st, e)) < 0)
+		return EXIT_CONFIG;
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max)
+		goto too_large;
+	/* the size fstat gave, and room to see that the file ends there */
+	cap = (size_t)st.st_size + 1;
+	data = xmalloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap > max)
+				goto too_large;
+			data = grow_file_buf(data, len, cap * 2 + 1, private);
+			cap = cap * 2;
+		}
+		n = read(fd, data + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, "%s: read error: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max)
+		goto too_large;
+	data[len] = '\0';
+	*datap = data;
+	*lenp = len;
+	data = NULL;
+	r = EXIT_OK;
+	goto out;
+too_large:
+	err_set(e, "%s: larger than %zu bytes, the most licsync reads of %s",
+	    path, max, what != NULL ? what : "it");
+out:
+	if (data != NULL) {
+		if (private)
+			explicit_bzero(data, len);
+		free(data);
+	}
+	close(fd);
+	return r;
+}
+
 int
 read_secret_file(const char *path, char **out, struct err *e)
 {
-	struct stat st;
-	char buf[8192];
-	size_t n;
-	int fd, r = EXIT_CONFIG;
-	FILE *fp = NULL;
+	char *data = NULL;
+	size_t len = 0, line;
+	int r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		err_set(e, "%s: cannot open secret file: %s", path,
-		    strerror(errno));
-		return EXIT_CONFIG;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err_set(e, "%s: not a regular file", path);
-		close(fd);
-		return EXIT_CONFIG;
-	}
-	if ((st.st_mode & 077) != 0) {
-		err_set(e, "%s: secret file is accessible by group or others "
-		    "(mode %04o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return EXIT_CONFIG;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		err_set(e, "%s: %s", path, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	if (ferror(fp)) {
-		err_set(e, "%s: read error", path);
+	r = read_file(path, "secret file", MAX_SECRET_FILE, RF_PRIVATE, &data,
+	    &len, e);
+	if (r != EXIT_OK)
+		return r;
+	r = EXIT_CONFIG;
+	line = strcspn(data, "\r\n");
+	/* strcspn stops at a NUL too: one before the line's end is in it */
+	if (line < len && data[line] == '\0') {
+		err_set(e, "%s: the secret holds a NUL byte", path);
 		goto out;
 	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
+	if (line == 0) {
 		err_set(e, "%s: secret file is empty", path);
 		goto out;
 	}
-	*out = xstrdup(buf);
+	*out = xstrndup(data, line);
 	r = EXIT_OK;
 out:
-	explicit_bzero(buf, sizeof(buf));
-	fclose(fp);
+	explicit_bzero(data, len);
+	free(data);
 	return r;
 }
 
@@ -431,40 +528,6 @@ sha256_hex(const void *p, size_t n, char hex[65])
 
 	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
 	to_hex(md, mdlen, hex);
-}
-
-int
-sha256_file(const char *path, char hex[65], struct err *e)
-{
-	unsigned char md[EVP_MAX_MD_SIZE], chunk[65536];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx;
-	FILE *fp;
-	size_t n;
-	int r = EXIT_CONFIG;
-
-	if ((fp = fopen(path, "rb")) == NULL) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err_set(e, "%s: cannot hash", path);
-		goto out;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		EVP_DigestUpdate(ctx, chunk, n);
-	if (ferror(fp)) {
-		err_set(e, "%s: read error", path);
-		goto out;
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	to_hex(md, mdlen, hex);
-	r = EXIT_OK;
-out:
-	EVP_MD_CTX_free(ctx);
-	fclose(fp);
-	return r;
 }
 
 int

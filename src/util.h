@@ -93,16 +93,36 @@ bool u32_in_sorted(const uint32_t *ids, size_t n, uint32_t id);
 void str_lower(char *s);
 bool str_ieq(const char *a, const char *b);
 
+/* The most licsync reads of its own files (licsync(8), LIMITS). */
+#define MAX_YAML_FILE (16u << 20)       /* licsync.conf, a policy file */
+#define MAX_SECRET_FILE (64u << 10)     /* a secret file */
+#define MAX_PEM_FILE (1u << 20)         /* a certificate or key file */
+#define MAX_PLAN_FILE (1u << 30)        /* a saved plan */
+
+#define RF_PRIVATE 0x1u  /* a secret: no symbolic link, nothing for group
+                            or others */
+
+/*
+ * Read the whole of PATH, at most MAX bytes, into *DATA (NUL-terminated,
+ * *LEN bytes without the NUL; free it, and with RF_PRIVATE clear it
+ * first).  PATH must be a regular file: it is opened without blocking
+ * and checked before anything is read, so a FIFO or a device never hangs
+ * or floods the run.  WHAT names the file in messages ("secret file":
+ * "PATH: cannot open secret file: ..."); NULL gives "PATH: reason".
+ * Returns EXIT_OK, or EXIT_CONFIG with the reason in E.
+ */
+int read_file(const char *path, const char *what, size_t max, unsigned flags,
+    char **data, size_t *len, struct err *e);
+
 /*
  * Read a secret from a file: the first line, without its newline.  The file
- * must not be readable by group or others.  Messages name the file, never
- * its content.
+ * must not be readable by group or others, nor larger than
+ * MAX_SECRET_FILE, and the secret must not hold a NUL byte.  Messages name
+ * the file, never its content.
  */
 int read_secret_file(const char *path, char **out, struct err *e);
 
-/* SHA-256 of a file, as 64 lower-case hex digits into hex[65]. */
-int sha256_file(const char *path, char hex[65], struct err *e);
-/* SHA-256 of a buffer. */
+/* SHA-256 of a buffer, as 64 lower-case hex digits into hex[65]. */
 void sha256_hex(const void *p, size_t n, char hex[65]);
 
 /* A safety limit: a count, or a percentage of an app's current holders. */

@@ -14,30 +14,17 @@
 int
 yw_read_file(const char *path, struct buf *b, struct err *e)
 {
-	char chunk[65536];
-	ssize_t n;
-	int fd;
+	char *data;
+	size_t len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	buf_add(b, "", 0);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_add(b, chunk, (size_t)n);
-	}
-	if (n < 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		close(fd);
-		return EXIT_CONFIG;
-	}
-	close(fd);
+	r = read_file(path, NULL, MAX_YAML_FILE, 0, &data, &len, e);
+	if (r != EXIT_OK)
+		return r;
+	buf_free(b);
+	b->data = data;
+	b->len = len;
+	b->cap = len + 1;
 	return EXIT_OK;
 }
 

@@ -60,7 +60,8 @@ void yw_close(struct yw *y);
 yaml_node_t *yw_root(struct yw *y);
 yaml_node_t *yw_node(struct yw *y, int index);
 
-/* Read a whole file; errors read "FILE: strerror". */
+/* Read a whole file, at most MAX_YAML_FILE bytes of a regular file;
+ * errors read "FILE: reason". */
 int yw_read_file(const char *path, struct buf *b, struct err *e);
 
 /*

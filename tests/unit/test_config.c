@@ -706,11 +706,22 @@ test_unreadable(void **state)
 	check_error_at(path, msg);
 	free(msg);
 	dir = dirname_of(path);
-	msg = xasprintf("%s: Is a directory", dir);
+	msg = xasprintf("%s: not a regular file", dir);
 	check_error_at(dir, msg);
 	free(msg);
 	free(dir);
 	free(path);
+	/* a FIFO or a device is refused before it is read: no hang, no
+	 * endless input */
+	path = yt_write_tmp("config", "");
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	msg = xasprintf("%s: not a regular file", path);
+	check_error_at(path, msg);
+	free(msg);
+	unlink(path);
+	free(path);
+	check_error_at("/dev/zero", "/dev/zero: not a regular file");
 }
 
 static void

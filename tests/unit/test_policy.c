@@ -473,7 +473,8 @@ test_directory_errors(void **state)
 	check_error_at(t.dir, msg);
 	free(msg);
 	tree_add(&t, "a.yaml", "protected_users: [x]\n");
-	msg = xasprintf("%s: no apps defined", t.dir);
+	msg = xasprintf("%s: no apps defined in any of its 1 policy file",
+	    t.dir);
 	check_error_at(t.dir, msg);
 	free(msg);
 	tree_remove(&t);
@@ -577,8 +578,16 @@ test_top_level_errors(void **state)
 		  "FILE:1:1: the file must be a mapping\n"
 		  "- a\n"
 		  "^" },
-		{ "apps: {}\n", "FILE: no apps defined" },
-		{ "protected_users: []\n", "FILE: no apps defined" },
+		{ "apps: {}\n", "FILE:1:7: no apps defined\n"
+		  "apps: {}\n"
+		  "      ^" },
+		{ "protected_users: []\n",
+		  "FILE:1:1: no apps defined: the file has no 'apps'\n"
+		  "protected_users: []\n"
+		  "^" },
+		{ "# the apps\napps: {}\n", "FILE:2:7: no apps defined\n"
+		  "apps: {}\n"
+		  "      ^" },
 		{ "app:\n  a: {}\n",
 		  "FILE:1:1: unknown key 'app' (did you mean 'apps'?)\n"
 		  "app:\n"
