@@ -20,11 +20,7 @@
 static int64_t
 monotonic_ms(void)
 {
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(mono_seconds() * 1000.0);
 }
 
 static void

@@ -850,15 +850,6 @@ open_records(struct plan_run *pr, struct err *e)
 	return audit_open_readonly(pr->cfg->database, &pr->db, e);
 }
 
-double
-run_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Config and policy, logging, and the lock (not for inspect). */
 static int
 start(struct plan_run *pr, const struct plan_opts *o, enum run_mode mode,
@@ -867,7 +858,7 @@ start(struct plan_run *pr, const struct plan_opts *o, enum run_mode mode,
 	int r;
 
 	memset(pr, 0, sizeof(*pr));
-	pr->t0 = run_clock();
+	pr->t0 = mono_seconds();
 	pr->started = now_seconds();
 	pr->now = pr->started;
 	pr->lock_fd = -1;

@@ -115,7 +115,5 @@ int run_record_seats(struct plan_run *pr, struct err *e);
 /* --metrics PATH for the run of COMMAND that ends with exit code R. */
 int run_write_metrics(struct plan_run *pr, const char *path,
     const char *command, int r, struct err *e);
-/* Seconds on the monotonic clock. */
-double run_clock(void);
 
 #endif

@@ -190,7 +190,7 @@ run_write_metrics(struct plan_run *pr, const char *path, const char *command,
 	m.outcome = run_outcome(r);
 	m.exit_code = r;
 	m.ended = (double)now_seconds();
-	m.duration = run_clock() - pr->t0;
+	m.duration = mono_seconds() - pr->t0;
 	for (i = 0; pr->plan.apps != NULL && i < pr->plan.nchanges; i++) {
 		const struct rc_change *c = &pr->plan.changes[i];
 		const char *res = "planned";

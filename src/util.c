@@ -634,6 +634,15 @@ u32_in_sorted(const uint32_t *ids, size_t n, uint32_t id)
 	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), u32_cmp) != NULL;
 }
 
+double
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int64_t
 now_seconds(void)
 {

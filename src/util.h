@@ -145,6 +145,9 @@ long limit_value(const struct limit *l, size_t holders);
 int atomic_write(const char *path, mode_t mode,
     int (*write_fn)(FILE *fp, void *ctx), void *ctx, struct err *e);
 
+/* Seconds on the monotonic clock, for durations and waits. */
+double mono_seconds(void);
+
 /* The current time; LICSYNC_TEST_NOW (seconds since the epoch, for tests
  * only) overrides it. */
 int64_t now_seconds(void);
