@@ -42,6 +42,9 @@ struct backend_change {
 	bool add;
 	const char *const *disabled_plans;
 	size_t ndisabled;
+	/* add: set the user's usage location to this ISO 3166 code first,
+	 * or NULL */
+	const char *usage_location;
 };
 
 /* What became of a change; valid during the callback only. */
@@ -52,6 +55,7 @@ struct backend_outcome {
 	const char *message;    /* its message, or ours, or NULL */
 	const char *request_id; /* for the vendor's support, or NULL */
 	int attempts;           /* times sent */
+	bool location_set;      /* the usage location was set */
 };
 
 /* Where outcomes go. */
@@ -78,9 +82,10 @@ struct backend_ops {
 	    struct err *e);
 	/*
 	 * Carry out N changes, reporting each outcome to SINK.  One failed
-	 * change never stops the others.  Returns EXIT_OK when every change
-	 * has an outcome.  Calls in one run share the write budget and the
-	 * retry time.
+	 * change never stops the others; only an answer that names the
+	 * change confirms it.  Returns EXIT_OK when every change has an
+	 * outcome.  Calls in one run share the write budget, and every
+	 * request of the run (reads too) shares the retry time.
 	 */
 	int (*apply)(struct backend *b, const struct backend_change *c,
 	    size_t n, const struct backend_sink *sink, struct err *e);

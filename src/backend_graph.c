@@ -1,21 +1,28 @@
 /*
  * backend_graph.c - Microsoft Graph: client-credentials token,
- * subscribedSkus, and one paged read of the tenant's users.
+ * subscribedSkus, one paged read of the tenant's users, and the changes
+ * applied through $batch, several in flight, paced and retried.  What
+ * Graph's answers say is read by graph_json.c; what a $batch holds and
+ * means, by batch.c.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "backend.h"
 #include "batch.h"
+#include "graph_json.h"
 #include "http.h"
 #include "jwt.h"
 #include "log.h"
+#include "retry.h"
 
 #define USERS_SELECT "id,userPrincipalName,usageLocation,assignedLicenses," \
 	"licenseAssignmentStates"
+
+/* x-ms-throttle-limit-percentage: from 80 % of the limit, pause sending
+ * for a second, growing to this many at 100 % and beyond. */
+#define MAX_THROTTLE_PAUSE 5.0
 
 /* Tokens and assertions live in the real world's time, whatever clock
  * the rest of the run is told to use (LICSYNC_TEST_NOW). */
@@ -29,11 +36,13 @@ struct backend {
 	const struct config_backend *cfg;
 	struct http *http;
 	char *secret;
-	char *token;
+	char *token;            /* "Authorization: Bearer ..." */
 	int64_t token_expiry;
+	/* every request of the run: reads, the token, changes */
+	struct retry_budget retry;
 	/* apply: shared by all calls of one run */
 	struct write_budget budget;
-	double retry_deadline;  /* monotonic; 0: not started */
+	bool budget_ready;
 };
 
 static void
@@ -48,43 +57,15 @@ scrub(struct backend *b, struct err *e)
 		memset(p, '*', strlen(b->secret));
 }
 
-/* "code: message" from a Graph or token error body, or the HTTP status. */
+/* "code: message" from a Graph or token error body, or the HTTP status,
+ * and why a throttled request was not tried again. */
 static void
 describe_error(const struct http_response *r, struct buf *out)
 {
-	json_t *root = json_loadb(r->body.data, r->body.len, 0, NULL);
-	json_t *err = json_object_get(root, "error");
-	const char *code = NULL, *msg = NULL;
-
-	if (json_is_object(err)) {
-		code = json_string_value(json_object_get(err, "code"));
-		msg = json_string_value(json_object_get(err, "message"));
-	} else if (json_is_string(err)) {
-		code = json_string_value(err);
-		msg = json_string_value(json_object_get(root,
-		    "error_description"));
-	}
-	buf_printf(out, "HTTP %ld", r->status);
-	if (code != NULL)
-		buf_printf(out, ": %s", code);
-	if (msg != NULL)
-		buf_printf(out, ": %.*s", 400, msg);
-	if (r->request_id != NULL)
-		buf_printf(out, " (request-id %s)", r->request_id);
-	json_decref(root);
-}
-
-/* expires_in: a number, or a string holding one (older endpoints). */
-static json_int_t
-expires_in(json_t *v)
-{
-	json_int_t n = 0;
-
-	if (json_is_integer(v))
-		n = json_integer_value(v);
-	else if (json_is_string(v))
-		n = strtoll(json_string_value(v), NULL, 10);
-	return n > 0 ? n : 3599;
+	graph_describe_error(r->status, r->body.data, r->body.len,
+	    r->request_id, out);
+	if (r->not_retried != NULL)
+		buf_printf(out, "; not retried: %s", r->not_retried);
 }
 
 /* The form fields proving who we are: the secret, or a signed assertion
@@ -111,8 +92,18 @@ credential(struct backend *b, char **out, struct err *e)
 		return r;
 	*out = xasprintf("client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth"
 	    "%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s", jwt);
+	explicit_bzero(jwt, strlen(jwt));
 	free(jwt);
 	return EXIT_OK;
+}
+
+static void
+clear_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
 }
 
 static int
@@ -123,25 +114,20 @@ fetch_token(struct backend *b, struct err *e)
 		"Accept: application/json", NULL
 	};
 	struct http_response r = { 0 };
-	struct buf body = { 0 }, why = { 0 };
+	struct buf why = { 0 };
 	char *id = http_escape(b->http, b->cfg->client_id), *cred = NULL;
-	json_t *root = NULL;
-	const char *tok;
+	char *body = NULL, *tok = NULL;
 	int rv = EXIT_BACKEND;
-	json_int_t exp;
+	long exp;
 
 	if ((rv = credential(b, &cred, e)) != EXIT_OK)
 		goto out;
-	buf_printf(&body, "grant_type=client_credentials&client_id=%s"
+	/* one allocation, cleared after use: the body holds the secret */
+	body = xasprintf("grant_type=client_credentials&client_id=%s"
 	    "&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default&%s", id,
 	    cred);
-	explicit_bzero(cred, strlen(cred));
-	free(cred);
-	cred = NULL;
-	rv = http_request(b->http, "POST", b->cfg->token_url, hdrs, body.data,
-	    &r, e);
-	explicit_bzero(body.data, body.len);
-	buf_free(&body);
+	rv = http_request(b->http, "POST", b->cfg->token_url, hdrs, body, &r,
+	    e);
 	if (rv != EXIT_OK)
 		goto out;
 	rv = EXIT_BACKEND;
@@ -150,38 +136,39 @@ fetch_token(struct backend *b, struct err *e)
 		err_set(e, "token request refused: %s", why.data);
 		goto out;
 	}
-	root = json_loadb(r.body.data, r.body.len, 0, NULL);
-	tok = json_string_value(json_object_get(root, "access_token"));
-	exp = expires_in(json_object_get(root, "expires_in"));
-	if (tok == NULL) {
-		err_set(e, "token answer without access_token");
+	if ((rv = graph_read_token(r.body.data, r.body.len, &tok, &exp, e)) !=
+	    EXIT_OK)
 		goto out;
-	}
-	free(b->token);
+	clear_free(b->token);
 	b->token = xasprintf("Authorization: Bearer %s", tok);
 	/* Ask again five minutes before it runs out. */
 	b->token_expiry = wall_clock() + (exp > 600 ? exp - 300 : exp / 2);
-	log_debug("token obtained, valid %lld s", (long long)exp);
+	log_debug("token obtained, valid %ld s", exp);
 	rv = EXIT_OK;
 out:
 	free(id);
-	json_decref(root);
+	clear_free(cred);
+	clear_free(body);
+	clear_free(tok);
 	buf_free(&why);
+	/* the answer holds the token */
+	if (r.body.data != NULL)
+		explicit_bzero(r.body.data, r.body.len);
 	http_response_free(&r);
 	scrub(b, e);
 	return rv;
 }
 
-/* GET a Graph URL and parse the JSON answer; one token refresh on 401. */
+/* GET a Graph URL: R gets the 200 answer (free it); one token refresh on
+ * 401; any other status is an error. */
 static int
-graph_get(struct backend *b, const char *url, json_t **out, struct err *e)
+graph_get(struct backend *b, const char *url, struct http_response *r,
+    struct err *e)
 {
-	struct http_response r;
 	struct buf why = { 0 };
-	json_error_t jerr;
 	int rv, tries;
 
-	*out = NULL;
+	memset(r, 0, sizeof(*r));
 	for (tries = 0;; tries++) {
 		const char *hdrs[] = { NULL, "Accept: application/json",
 			NULL };
@@ -190,47 +177,40 @@ graph_get(struct backend *b, const char *url, json_t **out, struct err *e)
 		    (rv = fetch_token(b, e)) != EXIT_OK)
 			return rv;
 		hdrs[0] = b->token;
-		rv = http_request(b->http, "GET", url, hdrs, NULL, &r, e);
+		rv = http_request(b->http, "GET", url, hdrs, NULL, r, e);
 		if (rv != EXIT_OK) {
-			http_response_free(&r);
+			http_response_free(r);
 			return rv;
 		}
-		if (r.status == 401 && tries == 0) {
-			http_response_free(&r);
-			free(b->token);
+		if (r->status == 401 && tries == 0) {
+			http_response_free(r);
+			clear_free(b->token);
 			b->token = NULL;
 			continue;
 		}
 		break;
 	}
-	rv = EXIT_BACKEND;
-	if (r.status != 200) {
-		describe_error(&r, &why);
-		err_set(e, "GET %s: %s", url, why.data);
-		goto out;
-	}
-	*out = json_loadb(r.body.data, r.body.len, 0, &jerr);
-	if (*out == NULL) {
-		err_set(e, "GET %s: invalid JSON: %s", url, jerr.text);
-		goto out;
-	}
-	rv = EXIT_OK;
-out:
+	if (r->status == 200)
+		return EXIT_OK;
+	describe_error(r, &why);
+	err_set(e, "GET %s: %s", url, why.data);
 	buf_free(&why);
-	http_response_free(&r);
-	return rv;
+	http_response_free(r);
+	return EXIT_BACKEND;
 }
 
 static int
 graph_open(const struct config_backend *cfg, struct backend **out,
     struct err *e)
 {
-	struct http_options opt = { 120, cfg->max_retries, 60, cfg->proxy };
 	struct backend *b = xcalloc(1, sizeof(*b));
+	struct http_options opt = { 120, cfg->max_retries, NULL, cfg->proxy };
 	int r;
 
 	*out = NULL;
 	b->cfg = cfg;
+	b->retry.limit = (double)cfg->max_retry_time;
+	opt.budget = &b->retry;
 	if (cfg->client_secret_file != NULL &&
 	    (r = read_secret_file(cfg->client_secret_file, &b->secret, e)) !=
 	    EXIT_OK)
@@ -250,170 +230,22 @@ fail:
 	return r;
 }
 
-static char *
-lower_dup(const char *s)
-{
-	char *p = xstrdup(s);
-
-	str_lower(p);
-	return p;
-}
-
-static long
-int_field(json_t *o, const char *key)
-{
-	return (long)json_integer_value(json_object_get(o, key));
-}
-
 static int
 graph_list_skus(struct backend *b, struct backend_sku **skus, size_t *n,
     struct err *e)
 {
 	char *url = xasprintf("%s/subscribedSkus", b->cfg->graph_url);
-	json_t *root = NULL, *val, *it;
-	size_t i;
-	int r;
+	struct http_response r;
+	int rv;
 
 	*skus = NULL;
 	*n = 0;
-	if ((r = graph_get(b, url, &root, e)) != EXIT_OK)
-		goto out;
-	val = json_object_get(root, "value");
-	if (!json_is_array(val)) {
-		err_set(e, "GET %s: answer has no 'value' array", url);
-		r = EXIT_BACKEND;
-		goto out;
+	if ((rv = graph_get(b, url, &r, e)) == EXIT_OK) {
+		rv = graph_read_skus(r.body.data, r.body.len, skus, n, e);
+		http_response_free(&r);
 	}
-	*skus = xcalloc(json_array_size(val), sizeof(**skus));
-	json_array_foreach(val, i, it) {
-		struct backend_sku *s = &(*skus)[*n];
-		const char *id = json_string_value(json_object_get(it, "skuId"));
-		const char *pn = json_string_value(json_object_get(it,
-		    "skuPartNumber"));
-		const char *st = json_string_value(json_object_get(it,
-		    "capabilityStatus"));
-		json_t *pre = json_object_get(it, "prepaidUnits");
-
-		if (id == NULL)
-			continue;
-		s->id = lower_dup(id);
-		s->part_number = xstrdup(pn != NULL ? pn : "");
-		s->status = xstrdup(st != NULL ? st : "");
-		s->enabled = int_field(pre, "enabled");
-		s->warning = int_field(pre, "warning");
-		s->consumed = int_field(it, "consumedUnits");
-		(*n)++;
-	}
-	r = EXIT_OK;
-out:
-	json_decref(root);
 	free(url);
-	return r;
-}
-
-struct lic_vec {
-	struct backend_license *v;
-	size_t n, cap;
-};
-
-static void
-lic_push(struct lic_vec *lv, const char *sku, const char *group)
-{
-	if (lv->n == lv->cap) {
-		lv->cap = lv->cap ? lv->cap * 2 : 8;
-		lv->v = xreallocarray(lv->v, lv->cap, sizeof(*lv->v));
-	}
-	lv->v[lv->n].sku = sku;
-	lv->v[lv->n].group = group;
-	lv->n++;
-}
-
-static bool
-in_assigned(json_t *assigned, const char *sku)
-{
-	json_t *it;
-	size_t i;
-
-	json_array_foreach(assigned, i, it) {
-		const char *s = json_string_value(json_object_get(it, "skuId"));
-
-		if (s != NULL && str_ieq(s, sku))
-			return true;
-	}
-	return false;
-}
-
-/*
- * Licenses of one user.  assignedLicenses says what the user holds (only
- * licenses in effect are there); licenseAssignmentStates tells direct from
- * inherited.  A group assignment in state Error (a CountViolation, say) is
- * not a license the user has.
- */
-static void
-user_licenses(json_t *u, struct lic_vec *lv)
-{
-	json_t *assigned = json_object_get(u, "assignedLicenses");
-	json_t *states = json_object_get(u, "licenseAssignmentStates");
-	json_t *it;
-	size_t i;
-
-	lv->n = 0;
-	json_array_foreach(states, i, it) {
-		const char *sku = json_string_value(json_object_get(it,
-		    "skuId"));
-		const char *grp = json_string_value(json_object_get(it,
-		    "assignedByGroup"));
-		const char *state = json_string_value(json_object_get(it,
-		    "state"));
-
-		if (sku == NULL || !in_assigned(assigned, sku))
-			continue;
-		if (state != NULL && strcmp(state, "Active") != 0 &&
-		    strcmp(state, "ActiveWithError") != 0)
-			continue;
-		lic_push(lv, sku, grp);
-	}
-	if (json_is_array(states) && json_array_size(states) > 0)
-		return;
-	json_array_foreach(assigned, i, it) {
-		const char *sku = json_string_value(json_object_get(it,
-		    "skuId"));
-
-		if (sku != NULL)
-			lic_push(lv, sku, NULL);
-	}
-}
-
-static int
-users_page(json_t *root, backend_user_fn fn, void *ctx, struct lic_vec *lv,
-    struct err *e)
-{
-	json_t *val = json_object_get(root, "value"), *u;
-	size_t i;
-	int r;
-
-	if (!json_is_array(val)) {
-		err_set(e, "users answer has no 'value' array");
-		return EXIT_BACKEND;
-	}
-	json_array_foreach(val, i, u) {
-		struct backend_user bu;
-		const char *loc = json_string_value(json_object_get(u,
-		    "usageLocation"));
-
-		bu.key = json_string_value(json_object_get(u,
-		    "userPrincipalName"));
-		bu.id = json_string_value(json_object_get(u, "id"));
-		if (bu.key == NULL || bu.id == NULL)
-			continue;
-		bu.has_location = loc != NULL && *loc != '\0';
-		user_licenses(u, lv);
-		bu.licenses = lv->v;
-		bu.nlicenses = lv->n;
-		if ((r = fn(ctx, &bu, e)) != EXIT_OK)
-			return r;
-	}
-	return EXIT_OK;
+	return rv;
 }
 
 static int
@@ -422,43 +254,34 @@ graph_list_users(struct backend *b, backend_user_fn fn, void *ctx,
 {
 	char *url = xasprintf("%s/users?$select=" USERS_SELECT "&$top=999",
 	    b->cfg->graph_url);
-	char *prefix = xasprintf("%s/", b->cfg->graph_url);
-	struct lic_vec lv = { 0 };
-	json_t *root = NULL;
-	const char *next;
-	unsigned pages = 0;
-	int r;
+	char *prefix = xasprintf("%s/", b->cfg->graph_url), *next = NULL;
+	struct page_guard guard;
+	struct http_response r;
+	int rv;
 
+	page_guard_init(&guard, prefix, GRAPH_MAX_PAGES, url);
 	for (;;) {
-		if ((r = graph_get(b, url, &root, e)) != EXIT_OK)
+		if ((rv = graph_get(b, url, &r, e)) != EXIT_OK)
 			goto out;
-		if ((r = users_page(root, fn, ctx, &lv, e)) != EXIT_OK)
-			goto out;
-		pages++;
-		next = json_string_value(json_object_get(root,
-		    "@odata.nextLink"));
-		if (next == NULL)
+		rv = graph_read_users(r.body.data, r.body.len, fn, ctx, &next,
+		    e);
+		http_response_free(&r);
+		if (rv != EXIT_OK || next == NULL)
 			break;
-		/* The token goes only where graph_url points. */
-		if (strncmp(next, prefix, strlen(prefix)) != 0) {
-			err_set(e, "refusing @odata.nextLink outside "
-			    "graph_url: %s", next);
-			r = EXIT_BACKEND;
+		if ((rv = page_guard_next(&guard, next, e)) != EXIT_OK)
 			goto out;
-		}
 		free(url);
-		url = xstrdup(next);
-		json_decref(root);
-		root = NULL;
+		url = next;
+		next = NULL;
 	}
-	log_debug("read users in %u pages", pages);
-	r = EXIT_OK;
+	if (rv == EXIT_OK)
+		log_debug("read users in %u pages", guard.pages);
 out:
-	json_decref(root);
-	free(lv.v);
+	page_guard_free(&guard);
+	free(next);
 	free(url);
 	free(prefix);
-	return r;
+	return rv;
 }
 
 /* ---- applying changes: $batch, several in flight, paced, retried ---- */
@@ -467,17 +290,27 @@ struct item {
 	size_t index;           /* into the caller's changes */
 	int attempts;
 	bool reauthed;          /* got a new token for it once already */
+	bool location_done;     /* its usage location is set */
 	double not_before;      /* monotonic seconds */
 };
 
+/*
+ * The items of one $batch in flight.  A plain batch holds up to
+ * BATCH_MAX assignLicense requests, their ids the items' indexes; a pair
+ * holds one item whose user needs a usage location first: PATCH
+ * /users/{id} (id NCHANGES + index), then assignLicense depending on it.
+ * Graph runs dependsOn only in a serial batch, so a pair travels alone.
+ */
 struct flight {
 	struct item items[BATCH_MAX];
 	size_t n;
+	bool pair;
 };
 
 struct applier {
 	struct backend *b;
 	const struct backend_change *changes;
+	size_t nchanges;
 	const struct backend_sink *sink;
 	struct http_multi *m;
 	struct item *ready;     /* FIFO */
@@ -488,15 +321,6 @@ struct applier {
 	unsigned seed;
 	char *batch_url;
 };
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 push_ready(struct applier *ap, const struct item *it)
@@ -539,6 +363,15 @@ wake(struct applier *ap, double now)
 	}
 }
 
+/* Does the item still need its usage location set first? */
+static bool
+needs_location(const struct applier *ap, const struct item *it)
+{
+	const struct backend_change *c = &ap->changes[it->index];
+
+	return c->add && c->usage_location != NULL && !it->location_done;
+}
+
 static void
 finish_item(struct applier *ap, const struct item *it, enum outcome o,
     long status, const char *code, const char *message,
@@ -552,39 +385,80 @@ finish_item(struct applier *ap, const struct item *it, enum outcome o,
 	out.message = message;
 	out.request_id = request_id;
 	out.attempts = it->attempts;
+	out.location_set = it->location_done;
 	ap->sink->done(ap->sink->ctx, it->index, &out);
 }
 
-/* Try ITEM again later, or give up when it has had its retries. */
-static void
+/*
+ * Try ITEM again later, after what RETRY_AFTER says or a backoff; or give
+ * up, with WHY, when it has had its retries or the wait would pass the
+ * run's retry time.  Returns when it goes again, or -1 when it does not.
+ */
+static double
 retry_item(struct applier *ap, struct item *it, long retry_after,
     enum outcome why, long status, const char *code, const char *message,
     const char *request_id)
 {
 	const struct config_backend *cfg = ap->b->cfg;
-	double now = mono_now(), wait;
+	double now = mono_seconds(), wait;
+	char *text;
 
-	wait = batch_backoff(it->attempts - 1, retry_after,
-	    (double)(rand_r(&ap->seed) % 1000) / 1000.0, 300.0);
-	if (it->attempts > cfg->max_retries ||
-	    now + wait > ap->b->retry_deadline) {
+	wait = retry_backoff(it->attempts - 1, retry_after,
+	    (double)(rand_r(&ap->seed) % 1000) / 1000.0);
+	if (it->attempts > cfg->max_retries) {
 		finish_item(ap, it, why, status, code, message != NULL ?
 		    message : "gave up retrying", request_id);
-		return;
+		return -1;
+	}
+	if (!retry_budget_allows(&ap->b->retry, now, wait)) {
+		text = xasprintf("%s; not retried: waiting %.0f s would pass "
+		    "max_retry_time", message != NULL ? message : "no answer",
+		    wait);
+		finish_item(ap, it, why, status, code, text, request_id);
+		free(text);
+		return -1;
 	}
 	it->not_before = now + wait;
 	push_delayed(ap, it);
+	return it->not_before;
 }
 
+/* An item the answer does not confirm: sent again, as its outcome is
+ * not known. */
+static void
+unanswered(struct applier *ap, struct item *it, const char *why,
+    const char *request_id)
+{
+	retry_item(ap, it, -1, OUTCOME_ERROR, 0, NULL, why, request_id);
+}
+
+static void
+plain_op(const struct applier *ap, const struct item *it,
+    struct batch_op *op)
+{
+	const struct backend_change *c = &ap->changes[it->index];
+
+	memset(op, 0, sizeof(*op));
+	op->id = (unsigned long)it->index;
+	op->user_id = c->user_id;
+	op->sku = c->sku;
+	op->add = c->add;
+	op->disabled_plans = c->disabled_plans;
+	op->ndisabled = c->ndisabled;
+	op->kind = BATCH_ASSIGN_LICENSE;
+}
+
+/* Send the N items at the head of the ready queue as one $batch: N plain
+ * items, or one pair. */
 static int
-send_batch(struct applier *ap, size_t n, struct err *e)
+send_batch(struct applier *ap, size_t n, bool pair, struct err *e)
 {
 	const char *hdrs[] = { NULL, "Content-Type: application/json",
 		"Accept: application/json", NULL };
 	struct batch_op ops[BATCH_MAX];
 	struct flight *f = xcalloc(1, sizeof(*f));
+	size_t i, nops = 0;
 	char *body;
-	size_t i;
 	int r;
 
 	if (wall_clock() >= ap->b->token_expiry &&
@@ -593,35 +467,32 @@ send_batch(struct applier *ap, size_t n, struct err *e)
 		return r;
 	}
 	for (i = 0; i < n; i++) {
-		const struct backend_change *c;
-
 		f->items[i] = ap->ready[ap->ready_head++];
 		f->items[i].attempts++;
-		c = &ap->changes[f->items[i].index];
-		ops[i].id = (unsigned long)f->items[i].index;
-		ops[i].user_id = c->user_id;
-		ops[i].sku = c->sku;
-		ops[i].add = c->add;
-		ops[i].disabled_plans = c->disabled_plans;
-		ops[i].ndisabled = c->ndisabled;
 	}
 	f->n = n;
-	body = batch_request(ops, n);
+	f->pair = pair;
+	if (pair) {
+		const struct backend_change *c = &ap->changes[f->items[0].index];
+
+		memset(&ops[0], 0, sizeof(ops[0]));
+		ops[0].id = (unsigned long)(ap->nchanges + f->items[0].index);
+		ops[0].user_id = c->user_id;
+		ops[0].kind = BATCH_SET_LOCATION;
+		ops[0].usage_location = c->usage_location;
+		plain_op(ap, &f->items[0], &ops[1]);
+		ops[1].has_dep = true;
+		ops[1].dep = ops[0].id;
+		nops = 2;
+	} else {
+		for (i = 0; i < n; i++)
+			plain_op(ap, &f->items[i], &ops[nops++]);
+	}
+	body = batch_request(ops, nops);
 	hdrs[0] = ap->b->token;
 	http_multi_add(ap->m, "POST", ap->batch_url, hdrs, body, f);
 	free(body);
 	return EXIT_OK;
-}
-
-static struct item *
-flight_item(struct flight *f, unsigned long id)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if (f->items[i].index == id)
-			return &f->items[i];
-	return NULL;
 }
 
 /* A 401: get a new token once per item, then send it again. */
@@ -648,49 +519,128 @@ reauth(struct applier *ap, struct item *it, bool *fetched, long status,
 	return EXIT_OK;
 }
 
+/*
+ * The one reply of REP (N of them) with id ID, or NULL when there is none
+ * or more than one: an answer that names a request twice confirms
+ * neither.  A reply without a valid status is no answer either.
+ */
+static const struct batch_reply *
+only_reply(const struct batch_reply *rep, size_t n, unsigned long id)
+{
+	const struct batch_reply *hit = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (rep[i].id != id)
+			continue;
+		if (hit != NULL)
+			return NULL;
+		hit = &rep[i];
+	}
+	return hit != NULL && hit->status != 0 ? hit : NULL;
+}
+
+/* One reply for item IT: OK (done with it), or it was retried, re-sent
+ * or finished.  IS_PATCH: the reply to setting its usage location. */
+static int
+item_reply(struct applier *ap, struct item *it, const struct batch_reply *rp,
+    const char *rid, bool is_patch, bool *fetched, bool *settled,
+    struct err *e)
+{
+	enum outcome o = batch_classify(rp->status, rp->message);
+	char *text = NULL;
+
+	*settled = true;
+	if (o == OUTCOME_RETRY) {
+		retry_item(ap, it, rp->retry_after, o, rp->status, rp->code,
+		    rp->message, rid);
+		return EXIT_OK;
+	}
+	if (o == OUTCOME_AUTH)
+		return reauth(ap, it, fetched, rp->status, rp->code,
+		    rp->message, rid, e);
+	if (is_patch && o == OUTCOME_OK) {
+		it->location_done = true;
+		*settled = false;
+		return EXIT_OK;
+	}
+	if (is_patch) {
+		text = xasprintf("setting usage location %s: %s",
+		    ap->changes[it->index].usage_location, rp->message != NULL ?
+		    rp->message : "refused");
+		o = o == OUTCOME_USER_UNKNOWN ? o : OUTCOME_LOCATION_REFUSED;
+	}
+	finish_item(ap, it, o, rp->status, rp->code, text != NULL ? text :
+	    rp->message, rid);
+	free(text);
+	return EXIT_OK;
+}
+
 static int
 batch_answer(struct applier *ap, struct flight *f, struct http_done *d,
     struct err *e)
 {
 	struct batch_reply *rep = NULL;
 	size_t nrep = 0, i;
-	bool fetched = false;
+	bool fetched = false, settled;
 	int r = EXIT_OK;
 
 	if (batch_parse(d->resp.body.data, d->resp.body.len, &rep, &nrep,
 	    e) != EXIT_OK) {
 		for (i = 0; i < f->n; i++)
-			finish_item(ap, &f->items[i], OUTCOME_ERROR,
-			    d->resp.status, NULL, e->msg, d->resp.request_id);
+			unanswered(ap, &f->items[i], e->msg,
+			    d->resp.request_id);
 		return EXIT_OK;
 	}
-	for (i = 0; i < nrep && r == EXIT_OK; i++) {
-		struct item *it = flight_item(f, rep[i].id);
-		const char *rid = rep[i].request_id != NULL ?
-		    rep[i].request_id : d->resp.request_id;
-		enum outcome o;
+	for (i = 0; i < f->n && r == EXIT_OK; i++) {
+		struct item *it = &f->items[i];
+		const struct batch_reply *rp;
+		const char *rid;
 
-		if (it == NULL || it->attempts == 0)
+		settled = false;
+		if (f->pair) {
+			rp = only_reply(rep, nrep, ap->nchanges + it->index);
+			if (rp == NULL) {
+				unanswered(ap, it, "no answer for setting the "
+				    "usage location in the $batch response",
+				    d->resp.request_id);
+				continue;
+			}
+			rid = rp->request_id != NULL ? rp->request_id :
+			    d->resp.request_id;
+			r = item_reply(ap, it, rp, rid, true, &fetched,
+			    &settled, e);
+			if (settled || r != EXIT_OK)
+				continue;
+		}
+		rp = only_reply(rep, nrep, it->index);
+		if (rp == NULL) {
+			unanswered(ap, it, "no answer for this item in the "
+			    "$batch response", d->resp.request_id);
 			continue;
-		o = batch_classify(rep[i].status, rep[i].message);
-		if (o == OUTCOME_RETRY)
-			retry_item(ap, it, rep[i].retry_after, o,
-			    rep[i].status, rep[i].code, rep[i].message, rid);
-		else if (o == OUTCOME_AUTH)
-			r = reauth(ap, it, &fetched, rep[i].status,
-			    rep[i].code, rep[i].message, rid, e);
-		else
-			finish_item(ap, it, o, rep[i].status, rep[i].code,
-			    rep[i].message, rid);
-		it->attempts = 0;       /* answered */
+		}
+		rid = rp->request_id != NULL ? rp->request_id :
+		    d->resp.request_id;
+		r = item_reply(ap, it, rp, rid, false, &fetched, &settled, e);
 	}
-	for (i = 0; i < f->n; i++)
-		if (f->items[i].attempts != 0)
-			finish_item(ap, &f->items[i], OUTCOME_ERROR,
-			    d->resp.status, NULL, "no answer for this item "
-			    "in the $batch response", d->resp.request_id);
 	batch_replies_free(rep, nrep);
 	return r;
+}
+
+/* x-ms-throttle-limit-percentage: Graph's own measure of how close the
+ * app is to being throttled. */
+static void
+throttle_pause(struct applier *ap, long percent)
+{
+	double p;
+
+	if (percent < 80)
+		return;
+	p = ((double)(percent < 100 ? percent : 100) - 75.0) / 5.0;
+	if (p > MAX_THROTTLE_PAUSE)
+		p = MAX_THROTTLE_PAUSE;
+	if (mono_seconds() + p > ap->pause_until)
+		ap->pause_until = mono_seconds() + p;
 }
 
 static int
@@ -701,36 +651,37 @@ whole_answer(struct applier *ap, struct flight *f, struct http_done *d,
 	const char *why;
 	enum outcome o;
 	bool fetched = false;
+	double until;
 	size_t i;
 	int r = EXIT_OK;
 
 	if (d->failed) {
 		for (i = 0; i < f->n; i++)
-			retry_item(ap, &f->items[i], -1, OUTCOME_ERROR, 0,
-			    NULL, d->msg, NULL);
+			unanswered(ap, &f->items[i], d->msg, NULL);
 		return EXIT_OK;
 	}
-	if (d->resp.throttle_percent >= 80)
-		ap->pause_until = mono_now() +
-		    (double)(d->resp.throttle_percent - 75) / 5.0;
+	throttle_pause(ap, d->resp.throttle_percent);
 	if (d->resp.status == 200)
 		return batch_answer(ap, f, d, e);
 	batch_error_body(d->resp.body.data, d->resp.body.len, &code, &msg,
 	    &rid);
 	why = rid != NULL ? rid : d->resp.request_id;
 	o = batch_classify(d->resp.status, msg);
-	if (o == OUTCOME_RETRY && d->resp.retry_after > 0)
-		ap->pause_until = mono_now() + (double)d->resp.retry_after;
 	for (i = 0; i < f->n && r == EXIT_OK; i++) {
-		if (o == OUTCOME_RETRY)
-			retry_item(ap, &f->items[i], d->resp.retry_after, o,
-			    d->resp.status, code, msg, why);
-		else if (o == OUTCOME_AUTH)
+		if (o == OUTCOME_RETRY) {
+			/* the whole answer throttled: nobody sends until then */
+			until = retry_item(ap, &f->items[i],
+			    d->resp.retry_after, o, d->resp.status, code, msg,
+			    why);
+			if (d->resp.retry_after >= 0 && until > ap->pause_until)
+				ap->pause_until = until;
+		} else if (o == OUTCOME_AUTH) {
 			r = reauth(ap, &f->items[i], &fetched, d->resp.status,
 			    code, msg, why, e);
-		else
+		} else {
 			finish_item(ap, &f->items[i], OUTCOME_ERROR,
 			    d->resp.status, code, msg, why);
+		}
 	}
 	free(code);
 	free(msg);
@@ -738,16 +689,33 @@ whole_answer(struct applier *ap, struct flight *f, struct http_done *d,
 	return r;
 }
 
-/* The next $batch: up to BATCH_MAX of the ready items. */
+/*
+ * The next $batch from the head of the ready queue: a pair alone, or up
+ * to BATCH_MAX plain items before the next pair.  *WRITES is what it
+ * takes of the write budget (a budget smaller than a batch still lets
+ * batches through).
+ */
 static size_t
-batch_size(const struct applier *ap)
+batch_size(const struct applier *ap, bool *pair, size_t *writes)
 {
-	size_t n = ap->nready - ap->ready_head;
+	size_t n = 0, avail = ap->nready - ap->ready_head;
 
-	if (n > BATCH_MAX)
-		n = BATCH_MAX;
-	/* a budget smaller than a batch still lets batches through */
-	return n < ap->b->budget.cap ? n : ap->b->budget.cap;
+	*pair = avail > 0 && needs_location(ap, &ap->ready[ap->ready_head]);
+	if (*pair) {
+		n = 1;
+		*writes = 2;
+	} else {
+		while (n < avail && n < BATCH_MAX &&
+		    !needs_location(ap, &ap->ready[ap->ready_head + n]))
+			n++;
+		*writes = n;
+	}
+	if (*writes > ap->b->budget.cap) {
+		*writes = ap->b->budget.cap;
+		if (!*pair)
+			n = *writes;
+	}
+	return n;
 }
 
 /* Seconds until something can be sent: a delayed item, the budget. */
@@ -755,14 +723,17 @@ static double
 idle_wait(struct applier *ap, double now)
 {
 	double w = 1.0;
-	size_t i;
+	size_t i, writes;
+	bool pair;
 
 	for (i = 0; i < ap->ndelayed; i++)
 		if (ap->delayed[i].not_before - now < w)
 			w = ap->delayed[i].not_before - now;
 	if (ap->nready > ap->ready_head) {
-		double bw = budget_wait(&ap->b->budget, batch_size(ap), now);
+		double bw;
 
+		batch_size(ap, &pair, &writes);
+		bw = budget_wait(&ap->b->budget, writes, now);
 		if (bw < w)
 			w = bw;
 	}
@@ -776,8 +747,9 @@ pump(struct applier *ap, struct err *e)
 {
 	const struct config_backend *cfg = ap->b->cfg;
 	struct http_done *done;
-	size_t ndone, i, want;
-	double now = mono_now();
+	size_t ndone, i, n, writes;
+	double now = mono_seconds();
+	bool pair;
 	int r;
 
 	wake(ap, now);
@@ -786,10 +758,10 @@ pump(struct applier *ap, struct err *e)
 	while (now >= ap->pause_until &&
 	    http_multi_running(ap->m) < (size_t)cfg->concurrency &&
 	    ap->nready > ap->ready_head) {
-		want = batch_size(ap);
-		if (!budget_take(&ap->b->budget, want, now))
+		n = batch_size(ap, &pair, &writes);
+		if (!budget_take(&ap->b->budget, writes, now))
 			break;
-		if ((r = send_batch(ap, want, e)) != EXIT_OK)
+		if ((r = send_batch(ap, n, pair, e)) != EXIT_OK)
 			return r;
 	}
 	if (http_multi_running(ap->m) == 0) {
@@ -821,7 +793,7 @@ graph_apply(struct backend *b, const struct backend_change *c, size_t n,
     const struct backend_sink *sink, struct err *e)
 {
 	const struct config_backend *cfg = b->cfg;
-	struct http_options opt = { 120, 0, 60, cfg->proxy };
+	struct http_options opt = { 120, 0, NULL, cfg->proxy };
 	struct applier ap;
 	size_t i;
 	int r = EXIT_OK;
@@ -831,13 +803,14 @@ graph_apply(struct backend *b, const struct backend_change *c, size_t n,
 	memset(&ap, 0, sizeof(ap));
 	ap.b = b;
 	ap.changes = c;
+	ap.nchanges = n;
 	ap.sink = sink;
 	ap.seed = (unsigned)time(NULL);
 	ap.batch_url = xasprintf("%s/$batch", cfg->graph_url);
-	if (b->retry_deadline == 0) {
-		b->retry_deadline = mono_now() + (double)cfg->max_retry_time;
+	if (!b->budget_ready) {
 		budget_init(&b->budget, cfg->write_budget,
 		    (double)cfg->write_window);
+		b->budget_ready = true;
 	}
 	ap.m = http_multi_new(&opt);
 	if (ap.m == NULL) {
@@ -846,7 +819,7 @@ graph_apply(struct backend *b, const struct backend_change *c, size_t n,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		struct item it = { i, 0, false, 0 };
+		struct item it = { i, 0, false, false, 0 };
 
 		push_ready(&ap, &it);
 	}
@@ -867,15 +840,10 @@ graph_close(struct backend *b)
 	if (b == NULL)
 		return;
 	http_free(b->http);
-	budget_free(&b->budget);
-	if (b->secret != NULL) {
-		explicit_bzero(b->secret, strlen(b->secret));
-		free(b->secret);
-	}
-	if (b->token != NULL) {
-		explicit_bzero(b->token, strlen(b->token));
-		free(b->token);
-	}
+	if (b->budget_ready)
+		budget_free(&b->budget);
+	clear_free(b->secret);
+	clear_free(b->token);
 	free(b);
 }
 

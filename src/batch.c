@@ -9,9 +9,13 @@
 static json_t *
 item_body(const struct batch_op *op)
 {
-	json_t *add = json_array(), *remove = json_array();
-	json_t *plans;
+	json_t *add, *remove, *plans;
 	size_t i;
+
+	if (op->kind == BATCH_SET_LOCATION)
+		return json_pack("{s:s}", "usageLocation", op->usage_location);
+	add = json_array();
+	remove = json_array();
 
 	/* Graph wants both arrays, even when one is empty. */
 	if (op->add) {
@@ -46,12 +50,22 @@ batch_request(const struct batch_op *ops, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		bool patch = ops[i].kind == BATCH_SET_LOCATION;
+		json_t *req;
+
 		snprintf(id, sizeof(id), "%lu", ops[i].id);
-		url = xasprintf("/users/%s/assignLicense", ops[i].user_id);
-		json_array_append_new(reqs, json_pack("{s:s, s:s, s:s, s:{s:s},"
-		    " s:o}", "id", id, "method", "POST", "url", url,
+		url = xasprintf(patch ? "/users/%s" : "/users/%s/assignLicense",
+		    ops[i].user_id);
+		req = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "id", id,
+		    "method", patch ? "PATCH" : "POST", "url", url,
 		    "headers", "Content-Type", "application/json",
-		    "body", item_body(&ops[i])));
+		    "body", item_body(&ops[i]));
+		if (ops[i].has_dep) {
+			snprintf(id, sizeof(id), "%lu", ops[i].dep);
+			json_object_set_new(req, "dependsOn",
+			    json_pack("[s]", id));
+		}
+		json_array_append_new(reqs, req);
 		free(url);
 	}
 	root = json_pack("{s:o}", "requests", reqs);
@@ -102,18 +116,38 @@ item_header(json_t *headers, const char *name)
 	return NULL;
 }
 
+/*
+ * The id of a request as batch_request wrote it: decimal digits, no sign,
+ * space or leading zero.  Anything else ("0garbage", "07", " 7", 7 as a
+ * number) names no request, so it confirms nothing.
+ */
+static bool
+parse_id(const char *s, unsigned long *out)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > 19 || strspn(s, "0123456789") != n ||
+	    (s[0] == '0' && n > 1))
+		return false;
+	*out = strtoul(s, NULL, 10);
+	return true;
+}
+
 static void
-read_reply(json_t *it, struct batch_reply *r)
+read_reply(json_t *it, unsigned long id, struct batch_reply *r)
 {
 	json_t *headers = json_object_get(it, "headers");
-	const char *id = json_string_value(json_object_get(it, "id"));
 	const char *ra = item_header(headers, "Retry-After");
 	const char *rid = item_header(headers, "request-id");
+	json_t *status = json_object_get(it, "status");
 	char *end;
 
 	memset(r, 0, sizeof(*r));
-	r->id = id != NULL ? strtoul(id, &end, 10) : 0;
-	r->status = (long)json_integer_value(json_object_get(it, "status"));
+	r->id = id;
+	/* a status that is not an HTTP status is no answer either */
+	r->status = json_is_integer(status) && json_integer_value(status) >=
+	    100 && json_integer_value(status) <= 599 ?
+	    (long)json_integer_value(status) : 0;
 	r->retry_after = -1;
 	if (ra != NULL) {
 		long v = strtol(ra, &end, 10);
@@ -144,9 +178,12 @@ batch_parse(const char *body, size_t len, struct batch_reply **replies,
 	}
 	*replies = xcalloc(json_array_size(arr), sizeof(**replies));
 	json_array_foreach(arr, i, it) {
-		if (!json_is_string(json_object_get(it, "id")))
+		unsigned long id;
+
+		if (!parse_id(json_string_value(json_object_get(it, "id")),
+		    &id))
 			continue;
-		read_reply(it, &(*replies)[(*nreplies)++]);
+		read_reply(it, id, &(*replies)[(*nreplies)++]);
 	}
 	json_decref(root);
 	return EXIT_OK;
@@ -210,24 +247,11 @@ outcome_name(enum outcome o)
 		[OUTCOME_INHERITED] = "inherited",
 		[OUTCOME_EXCLUSIVE] = "mutually_exclusive",
 		[OUTCOME_DEPENDENCY] = "dependency",
+		[OUTCOME_LOCATION_REFUSED] = "usage_location_refused",
 		[OUTCOME_ERROR] = "error",
 	};
 
 	return names[o];
-}
-
-double
-batch_backoff(int attempt, long retry_after, double jitter01,
-    double max_wait)
-{
-	double w;
-
-	if (retry_after >= 0)
-		w = (double)retry_after;
-	else
-		w = (double)(1L << (attempt < 16 ? attempt : 16)) *
-		    (0.5 + jitter01);
-	return w < max_wait ? w : max_wait;
 }
 
 void

@@ -15,7 +15,13 @@
 
 #define BATCH_MAX 20            /* Graph's limit of requests per $batch */
 
-/* One assignLicense call: add or remove one SKU for one user. */
+enum batch_kind {
+	BATCH_ASSIGN_LICENSE,   /* POST /users/{id}/assignLicense */
+	BATCH_SET_LOCATION,     /* PATCH /users/{id} {"usageLocation"} */
+};
+
+/* One request of a $batch: add or remove one SKU for one user, or set
+ * the user's usage location first. */
 struct batch_op {
 	unsigned long id;       /* unique in the run; the $batch item id */
 	const char *user_id;    /* the backend's object id */
@@ -23,6 +29,10 @@ struct batch_op {
 	bool add;
 	const char *const *disabled_plans;
 	size_t ndisabled;
+	enum batch_kind kind;
+	const char *usage_location;     /* BATCH_SET_LOCATION: "DE" */
+	bool has_dep;           /* runs after request DEP (dependsOn) */
+	unsigned long dep;
 };
 
 /* What became of one item (or of a whole request, for every item). */
@@ -36,6 +46,7 @@ enum outcome {
 	OUTCOME_INHERITED,      /* skipped: only the group can remove it */
 	OUTCOME_EXCLUSIVE,      /* mutually exclusive service plans */
 	OUTCOME_DEPENDENCY,     /* a service plan depends on another */
+	OUTCOME_LOCATION_REFUSED, /* setting the usage location failed */
 	OUTCOME_ERROR,          /* anything else */
 };
 
@@ -48,15 +59,19 @@ struct batch_reply {
 	char *request_id;       /* of the item, or NULL */
 };
 
-/* The JSON body of POST /$batch for N (1..BATCH_MAX) operations. */
+/* The JSON body of POST /$batch for N (1..BATCH_MAX) operations.  Graph
+ * runs a batch with dependsOn only when it is serial: every request but
+ * the first depends on the one before it. */
 char *batch_request(const struct batch_op *ops, size_t n);
-/* The JSON body of POST /users/{id}/assignLicense for one operation. */
+/* The JSON body of one operation's request. */
 char *batch_item_body(const struct batch_op *op);
 
 /*
  * Parse a $batch answer.  Fills REPLIES (allocated, *NREPLIES entries) in
- * the answer's order; the caller matches them by id.  EXIT_BACKEND when
- * the answer is not a $batch answer.
+ * the answer's order; the caller matches them by id.  Only responses
+ * whose id is exactly one batch_request writes are kept: any other id
+ * confirms nothing.  A status outside 100..599 reads as 0.  EXIT_BACKEND
+ * when the answer is not a $batch answer.
  */
 int batch_parse(const char *body, size_t len, struct batch_reply **replies,
     size_t *nreplies, struct err *e);
@@ -69,15 +84,6 @@ void batch_error_body(const char *body, size_t len, char **code,
 enum outcome batch_classify(long status, const char *message);
 /* "ok", "no_seats", ... as recorded in the audit trail. */
 const char *outcome_name(enum outcome o);
-
-/*
- * Seconds to wait before attempt ATTEMPT + 1 (ATTEMPT counts from 0):
- * RETRY_AFTER when the server gave one, else 1, 2, 4 ... seconds scaled by
- * a jitter factor from JITTER01 in [0, 1) to between half and 1.5 times;
- * never more than MAX_WAIT.
- */
-double batch_backoff(int attempt, long retry_after, double jitter01,
-    double max_wait);
 
 /*
  * Pacing writes: at most CAPACITY writes in any WINDOW seconds (Graph:

@@ -61,15 +61,36 @@ http_escape(struct http *h, const char *s)
 	char *c = curl_easy_escape(h->curl, s, 0), *r;
 
 	r = xstrdup(c != NULL ? c : "");
+	/* it may be the client secret */
+	if (c != NULL)
+		explicit_bzero(c, strlen(c));
 	curl_free(c);
 	return r;
 }
 
+/* Keep the body, up to HTTP_MAX_BODY; past it, stop the transfer. */
 static size_t
 on_body(char *p, size_t size, size_t n, void *ud)
 {
-	buf_add(ud, p, size * n);
+	struct http_response *r = ud;
+
+	if (r->body.len + size * n > HTTP_MAX_BODY) {
+		r->too_large = true;
+		return 0;
+	}
+	buf_add(&r->body, p, size * n);
 	return size * n;
+}
+
+/* Clear, then free, a list of header lines: one of them is the token. */
+static void
+slist_clear_free(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p != NULL; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
 }
 
 static size_t
@@ -118,6 +139,8 @@ reset_response(struct http_response *r)
 	r->status = 0;
 	r->retry_after = -1;
 	r->throttle_percent = -1;
+	r->too_large = false;
+	r->not_retried = NULL;
 	buf_free(&r->body);
 	buf_add(&r->body, "", 0);
 }
@@ -142,8 +165,11 @@ setup_easy(CURL *c, const struct http_options *opt, const char *method,
 	if (opt->proxy != NULL)
 		curl_easy_setopt(c, CURLOPT_PROXY, opt->proxy);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	/* an answer announced as too large is refused before it comes */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)HTTP_MAX_BODY);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -164,6 +190,11 @@ perform(struct http *h, const char *method, const char *url,
 	curl_easy_reset(c);
 	setup_easy(c, &h->opt, method, url, hdrs, body, r);
 	cc = curl_easy_perform(c);
+	if (r->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+		err_set(e, "%s %s: the answer is larger than %u bytes, the most "
+		    "licsync reads", method, url, HTTP_MAX_BODY);
+		return EXIT_BACKEND;
+	}
 	if (cc != CURLE_OK) {
 		err_set(e, "%s %s: %s", method, url, curl_easy_strerror(cc));
 		return EXIT_BACKEND;
@@ -184,29 +215,13 @@ sleep_seconds(double s)
 		;
 }
 
-/* Retry-After when given, else 1, 2, 4 ... seconds with +-50 % jitter. */
-static double
-backoff(struct http *h, const struct http_response *r, int attempt)
-{
-	double base;
-
-	if (r->retry_after >= 0)
-		base = (double)r->retry_after;
-	else {
-		base = (double)(1L << (attempt < 10 ? attempt : 10));
-		base *= 0.5 + (double)(rand_r(&h->seed) % 1000) / 1000.0;
-	}
-	if (base > (double)h->opt.max_backoff)
-		base = (double)h->opt.max_backoff;
-	return base;
-}
-
 int
 http_request(struct http *h, const char *method, const char *url,
     const char *const *headers, const char *body, struct http_response *resp,
     struct err *e)
 {
 	struct curl_slist *hdrs = NULL;
+	double wait;
 	int attempt, r;
 	size_t i;
 
@@ -226,10 +241,21 @@ http_request(struct http *h, const char *method, const char *url,
 			    url, resp->status, attempt);
 			break;
 		}
-		log_info("%s %s: %ld, retrying", method, url, resp->status);
-		sleep_seconds(backoff(h, resp, attempt));
+		wait = retry_backoff(attempt, resp->retry_after,
+		    (double)(rand_r(&h->seed) % 1000) / 1000.0);
+		if (h->opt.budget != NULL &&
+		    !retry_budget_allows(h->opt.budget, mono_seconds(), wait)) {
+			resp->not_retried = "waiting would pass max_retry_time";
+			break;
+		}
+		log_info("%s %s: %ld, retrying in %.0f s", method, url,
+		    resp->status, wait);
+		sleep_seconds(wait);
 	}
-	curl_slist_free_all(hdrs);
+	if (resp->not_retried != NULL)
+		log_warning("%s %s: %ld; not retried: %s", method, url,
+		    resp->status, resp->not_retried);
+	slist_clear_free(hdrs);
 	return r;
 }
 
@@ -283,7 +309,7 @@ http_multi_new(const struct http_options *opt)
 static void
 req_free(struct multi_req *q)
 {
-	curl_slist_free_all(q->hdrs);
+	slist_clear_free(q->hdrs);
 	curl_easy_cleanup(q->easy);
 	free(q->method);
 	free(q->url);
@@ -352,7 +378,13 @@ finish(struct http_multi *m, CURLMsg *msg, struct http_done *d)
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&q);
 	memset(d, 0, sizeof(*d));
 	d->tag = q->tag;
-	if (msg->data.result != CURLE_OK) {
+	if (q->resp.too_large ||
+	    msg->data.result == CURLE_FILESIZE_EXCEEDED) {
+		d->failed = true;
+		snprintf(d->msg, sizeof(d->msg), "%.16s %.600s: the answer is "
+		    "larger than %u bytes, the most licsync reads", q->method,
+		    q->url, HTTP_MAX_BODY);
+	} else if (msg->data.result != CURLE_OK) {
 		d->failed = true;
 		snprintf(d->msg, sizeof(d->msg), "%.16s %.600s: %.300s",
 		    q->method, q->url, q->errbuf[0] != '\0' ? q->errbuf :

@@ -5,7 +5,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "retry.h"
 #include "util.h"
+
+/* The largest answer read (licsync(8), LIMITS): a bigger one is an
+ * error, never buffered whole. */
+#define HTTP_MAX_BODY (64u << 20)
 
 struct http_response {
 	long status;
@@ -13,12 +18,17 @@ struct http_response {
 	char *request_id;       /* the request-id header, or NULL */
 	long retry_after;       /* seconds from Retry-After, or -1 */
 	long throttle_percent;  /* x-ms-throttle-limit-percentage, or -1 */
+	bool too_large;         /* the body passed HTTP_MAX_BODY */
+	/* 429, 503 or 504 returned because retrying stopped: why, or NULL */
+	const char *not_retried;
 };
 
 struct http_options {
 	long timeout;           /* seconds for a whole request */
 	int max_retries;        /* for 429, 503 and 504 */
-	long max_backoff;       /* seconds; cap on one wait */
+	/* the run's retry time, shared with other handles; NULL: no limit
+	 * but max_retries */
+	struct retry_budget *budget;
 	const char *proxy;      /* NULL: libcurl's *_proxy variables */
 };
 
@@ -30,10 +40,13 @@ void http_free(struct http *h);
 /*
  * Send one request (BODY may be NULL) with HEADERS (NULL-terminated, may
  * be NULL).  429, 503 and 504 are retried after Retry-After, or after an
- * exponential backoff with jitter, up to max_retries; the last answer is
- * returned.  Transport failures return EXIT_BACKEND with e set; any HTTP
- * status is EXIT_OK with resp filled in.  URLs are logged at debug level;
- * headers and bodies never are (they carry tokens and secrets).
+ * exponential backoff with jitter (retry_backoff), up to max_retries and
+ * as long as the retry budget allows; the last answer is returned, with
+ * not_retried saying why.  Transport failures and an answer larger than
+ * HTTP_MAX_BODY return EXIT_BACKEND with e set; any HTTP status is
+ * EXIT_OK with resp filled in.  URLs are logged at debug level; headers
+ * and bodies never are (they carry tokens and secrets).  Header lines and
+ * bodies of requests are cleared before they are freed.
  */
 int http_request(struct http *h, const char *method, const char *url,
     const char *const *headers, const char *body, struct http_response *resp,
@@ -48,7 +61,7 @@ struct http_multi;
 
 struct http_done {
 	void *tag;              /* as given to http_multi_add */
-	bool failed;            /* a transport failure; see msg */
+	bool failed;            /* a transport failure or too large; see msg */
 	char msg[1024];
 	struct http_response resp;
 };

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "batch.h"
+#include "retry.h"
 
 #define SKU "6fd2c87f-b296-42f0-b197-1e91e994b900"
 #define PLAN "113feb6c-3fe4-4440-bddc-54d774bf0318"
@@ -18,8 +19,9 @@ test_request(void **state)
 {
 	static const char *const plans[] = { PLAN };
 	const struct batch_op ops[] = {
-		{ 7, "u-1", SKU, true, plans, 1 },
-		{ 9, "u-2", SKU, false, NULL, 0 },
+		{ .id = 7, .user_id = "u-1", .sku = SKU, .add = true,
+		    .disabled_plans = plans, .ndisabled = 1 },
+		{ .id = 9, .user_id = "u-2", .sku = SKU, .add = false },
 	};
 	char *s = batch_request(ops, 2);
 
@@ -40,6 +42,77 @@ test_request(void **state)
 	assert_string_equal(s, "{\"addLicenses\":[],\"removeLicenses\":[\""
 	    SKU "\"]}");
 	free(s);
+}
+
+/* A user without a usage location: PATCH it, then assign, in order. */
+static void
+test_request_location(void **state)
+{
+	const struct batch_op ops[] = {
+		{ .id = 12, .user_id = "u-3", .kind = BATCH_SET_LOCATION,
+		    .usage_location = "DE" },
+		{ .id = 2, .user_id = "u-3", .sku = SKU, .add = true,
+		    .has_dep = true, .dep = 12 },
+	};
+	char *s = batch_request(ops, 2);
+
+	(void)state;
+	assert_string_equal(s, "{\"requests\":["
+	    "{\"id\":\"12\",\"method\":\"PATCH\",\"url\":\"/users/u-3\","
+	    "\"headers\":{\"Content-Type\":\"application/json\"},"
+	    "\"body\":{\"usageLocation\":\"DE\"}},"
+	    "{\"id\":\"2\",\"method\":\"POST\","
+	    "\"url\":\"/users/u-3/assignLicense\","
+	    "\"headers\":{\"Content-Type\":\"application/json\"},"
+	    "\"body\":{\"addLicenses\":[{\"skuId\":\"" SKU "\","
+	    "\"disabledPlans\":[]}],\"removeLicenses\":[]},"
+	    "\"dependsOn\":[\"12\"]}"
+	    "]}");
+	free(s);
+}
+
+/* Only an id that batch_request could have written names a request:
+ * "0garbage" must never confirm request 0. */
+static void
+test_parse_ids(void **state)
+{
+	static const char *const bad[] = {
+		"\"0garbage\"", "\"07\"", "\" 7\"", "\"7 \"", "\"+7\"",
+		"\"-7\"", "\"\"", "7", "null", "\"0x7\"", "\"7.0\"",
+		"\"99999999999999999999\"",
+	};
+	struct batch_reply *r;
+	struct err e;
+	size_t n, i;
+	char *body;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		body = xasprintf("{\"responses\":[{\"id\":%s,\"status\":204},"
+		    "{\"status\":204}]}", bad[i]);
+		assert_int_equal(batch_parse(body, strlen(body), &r, &n, &e),
+		    EXIT_OK);
+		if (n != 0)
+			fail_msg("id %s was taken as %lu", bad[i], r[0].id);
+		batch_replies_free(r, n);
+		free(body);
+	}
+	body = xstrdup("{\"responses\":[{\"id\":\"0\",\"status\":204},"
+	    "{\"id\":\"10\",\"status\":\"200\"},"
+	    "{\"id\":\"11\",\"status\":99},"
+	    "{\"id\":\"12\",\"status\":600},"
+	    "{\"id\":\"13\",\"status\":200.0}]}");
+	assert_int_equal(batch_parse(body, strlen(body), &r, &n, &e), EXIT_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(r[0].id, 0);
+	assert_int_equal(r[0].status, 204);
+	/* a status that is not an HTTP status reads as none */
+	for (i = 1; i < 5; i++) {
+		assert_int_equal(r[i].id, 9 + i);
+		assert_int_equal(r[i].status, 0);
+	}
+	batch_replies_free(r, n);
+	free(body);
 }
 
 static void
@@ -129,16 +202,35 @@ static void
 test_backoff(void **state)
 {
 	(void)state;
-	/* Retry-After wins, capped */
-	assert_true(batch_backoff(0, 7, 0.9, 60) == 7.0);
-	assert_true(batch_backoff(5, 0, 0.9, 60) == 0.0);
-	assert_true(batch_backoff(0, 600, 0.5, 60) == 60.0);
+	/* Retry-After wins, capped at RETRY_MAX_WAIT */
+	assert_true(retry_backoff(0, 7, 0.9) == 7.0);
+	assert_true(retry_backoff(5, 0, 0.9) == 0.0);
+	assert_true(retry_backoff(0, 600, 0.5) == RETRY_MAX_WAIT);
+	assert_true(retry_backoff(0, 100000, 0.5) == RETRY_MAX_WAIT);
 	/* exponential with jitter between half and 1.5 times */
-	assert_true(batch_backoff(0, -1, 0.5, 60) == 1.0);
-	assert_true(batch_backoff(3, -1, 0.5, 60) == 8.0);
-	assert_true(batch_backoff(3, -1, 0.0, 60) == 4.0);
-	assert_true(batch_backoff(3, -1, 0.999, 60) < 12.0);
-	assert_true(batch_backoff(40, -1, 0.5, 60) == 60.0);
+	assert_true(retry_backoff(0, -1, 0.5) == 1.0);
+	assert_true(retry_backoff(3, -1, 0.5) == 8.0);
+	assert_true(retry_backoff(3, -1, 0.0) == 4.0);
+	assert_true(retry_backoff(3, -1, 0.999) < 12.0);
+	assert_true(retry_backoff(40, -1, 0.5) == RETRY_MAX_WAIT);
+	assert_true(retry_backoff(-3, -1, 0.5) == 1.0);
+}
+
+static void
+test_retry_budget(void **state)
+{
+	struct retry_budget b = { 30, 0 };
+
+	(void)state;
+	/* the clock starts at the first retry, whatever it waits */
+	assert_false(retry_budget_allows(&b, 1000, 100000));
+	assert_true(b.started == 1000);
+	assert_true(retry_budget_allows(&b, 1000, 30));
+	assert_true(retry_budget_allows(&b, 1010, 20));
+	assert_false(retry_budget_allows(&b, 1010, 20.5));
+	/* used up: not even a wait of nothing once the time is past */
+	assert_false(retry_budget_allows(&b, 1031, 0));
+	assert_true(b.started == 1000);
 }
 
 static void
@@ -214,9 +306,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_request_location),
+		cmocka_unit_test(test_parse_ids),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_retry_budget),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_budget_windows),
 	};

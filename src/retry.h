@@ -1,0 +1,37 @@
+/*
+ * retry.h - how long to wait before trying a request again, and the one
+ * run-wide budget of time for retrying that every request shares.  Pure:
+ * callers pass the time in.
+ */
+#ifndef LICSYNC_RETRY_H
+#define LICSYNC_RETRY_H
+
+#include <stdbool.h>
+
+/* The longest wait a server can ask for and get, in seconds. */
+#define RETRY_MAX_WAIT 300.0
+
+/*
+ * Seconds to wait before attempt ATTEMPT + 1 (ATTEMPT counts from 0):
+ * RETRY_AFTER when the server gave one (>= 0), else 1, 2, 4 ... seconds
+ * scaled by a jitter factor from JITTER01 in [0, 1) to between half and
+ * 1.5 times; never more than RETRY_MAX_WAIT.
+ */
+double retry_backoff(int attempt, long retry_after, double jitter01);
+
+/*
+ * max_retry_time: the clock starts at the run's first retry, of a read,
+ * the token or a change; from then on a retry is made only if its wait
+ * ends within LIMIT seconds of that start.  So however a server answers,
+ * a run spends at most LIMIT seconds (and one wait) retrying.
+ */
+struct retry_budget {
+	double limit;           /* seconds */
+	double started;         /* monotonic seconds; 0: no retry yet */
+};
+
+/* May a retry wait WAIT seconds from NOW?  The first call starts the
+ * clock. */
+bool retry_budget_allows(struct retry_budget *b, double now, double wait);
+
+#endif
