@@ -85,6 +85,19 @@ struct directory {
 	bool stalled;           /* a probe timed out: send no more */
 };
 
+/* The one shape of an LDAP error: "WHAT: libldap's words for RC (the
+ * server's own words, DIAG)".  WHAT is kept short (long DNs go through
+ * read_what), so the reason always fits. */
+static void
+ldap_msg(struct err *e, const char *what, int rc, const char *diag)
+{
+	if (diag != NULL && *diag != '\0')
+		err_set(e, "%s: %s (%.1500s)", what, ldap_err2string(rc), diag);
+	else
+		err_set(e, "%s: %s", what, ldap_err2string(rc));
+}
+
+/* An error of an operation on the handle: its diagnostic message. */
 static void
 set_ldap_err(struct directory *d, struct err *e, int rc, const char *what)
 {
@@ -92,11 +105,18 @@ set_ldap_err(struct directory *d, struct err *e, int rc, const char *what)
 
 	if (d->ld != NULL)
 		ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-	if (diag != NULL && *diag != '\0')
-		err_set(e, "%s: %s (%s)", what, ldap_err2string(rc), diag);
-	else
-		err_set(e, "%s: %s", what, ldap_err2string(rc));
+	ldap_msg(e, what, rc, diag);
 	ldap_memfree(diag);
+}
+
+/* "LDAP read of 'DN'", the DN shortened when it is very long. */
+static void
+read_what(char *what, size_t size, const char *dn)
+{
+	char brief[300];
+
+	snprintf(what, size, "LDAP read of '%s'",
+	    str_brief(dn, 240, brief, sizeof(brief)));
 }
 
 static int
@@ -367,11 +387,7 @@ check_result(struct directory *d, LDAPMessage *res, const char *what,
 		goto out;
 	}
 	if (err != LDAP_SUCCESS) {
-		if (errmsg != NULL && *errmsg != '\0')
-			err_set(e, "%s: %s (%s)", what, ldap_err2string(err),
-			    errmsg);
-		else
-			err_set(e, "%s: %s", what, ldap_err2string(err));
+		ldap_msg(e, what, err, errmsg);
 		goto out;
 	}
 	if (cookie != NULL) {
@@ -419,7 +435,12 @@ search(struct directory *d, const char *base, int scope, const char *filter,
 	int rc, msgid, r = EXIT_DIRECTORY;
 	bool more = true;
 
-	snprintf(what, sizeof(what), "LDAP search of '%s' %s", base, filter);
+	{
+		char brief[300];
+
+		snprintf(what, sizeof(what), "LDAP search of '%s' %s",
+		    str_brief(base, 240, brief, sizeof(brief)), filter);
+	}
 	while (more) {
 		more = false;
 		if (paged) {
@@ -719,27 +740,38 @@ node_entry(struct directory *d, uint32_t id, LDAPMessage *entry)
 	free(ndn);
 }
 
-/* The messages of one finished base search for node ID. */
+typedef void (*base_entry_fn)(struct directory *d, LDAPMessage *entry,
+    void *ctx);
+
+/*
+ * The messages of one finished base search (WHAT names it): FN for the
+ * entry.  EXIT_OK when the entry was read or does not exist (*MISSING);
+ * a referral or any other result is EXIT_DIRECTORY with the server's
+ * words.
+ */
 static int
-node_result(struct directory *d, uint32_t id, LDAPMessage *chain,
-    struct err *e)
+base_reply(struct directory *d, LDAPMessage *chain, const char *what,
+    base_entry_fn fn, void *ctx, bool *missing, struct err *e)
 {
-	const char *what = intern_str(d->gdns, id);
 	LDAPMessage *m;
 	char *errmsg = NULL;
 	int err = LDAP_OTHER, rc;
 
+	*missing = false;
 	for (m = ldap_first_message(d->ld, chain); m != NULL;
 	    m = ldap_next_message(d->ld, m)) {
 		switch (ldap_msgtype(m)) {
 		case LDAP_RES_SEARCH_ENTRY:
-			node_entry(d, id, m);
+			fn(d, m, ctx);
 			break;
 		case LDAP_RES_SEARCH_REFERENCE:
-			err_set(e, "LDAP read of '%s': the server returned a "
-			    "referral; refusing a partial result", what);
+			ldap_memfree(errmsg);
+			err_set(e, "%s: the server returned a referral; "
+			    "refusing a partial result", what);
 			return EXIT_DIRECTORY;
 		case LDAP_RES_SEARCH_RESULT:
+			ldap_memfree(errmsg);
+			errmsg = NULL;
 			rc = ldap_parse_result(d->ld, m, &err, NULL, &errmsg,
 			    NULL, NULL, 0);
 			if (rc != LDAP_SUCCESS)
@@ -748,19 +780,37 @@ node_result(struct directory *d, uint32_t id, LDAPMessage *chain,
 		}
 	}
 	if (err == LDAP_NO_SUCH_OBJECT) {
-		d->nodes[id].kind = NODE_MISSING;
-		d->st->not_users++;
+		*missing = true;
 		err = LDAP_SUCCESS;
 	}
-	if (err != LDAP_SUCCESS) {
-		err_set(e, "LDAP read of '%s': %s%s%s%s", what,
-		    ldap_err2string(err), errmsg != NULL && *errmsg ? " (" : "",
-		    errmsg != NULL ? errmsg : "",
-		    errmsg != NULL && *errmsg ? ")" : "");
-		ldap_memfree(errmsg);
-		return EXIT_DIRECTORY;
-	}
+	if (err != LDAP_SUCCESS)
+		ldap_msg(e, what, err, errmsg);
 	ldap_memfree(errmsg);
+	return err == LDAP_SUCCESS ? EXIT_OK : EXIT_DIRECTORY;
+}
+
+static void
+node_entry_fn(struct directory *d, LDAPMessage *entry, void *ctx)
+{
+	node_entry(d, *(const uint32_t *)ctx, entry);
+}
+
+/* The messages of one finished base search for node ID. */
+static int
+node_result(struct directory *d, uint32_t id, LDAPMessage *chain,
+    struct err *e)
+{
+	char what[400];
+	bool missing;
+
+	read_what(what, sizeof(what), intern_str(d->gdns, id));
+	if (base_reply(d, chain, what, node_entry_fn, &id, &missing, e) !=
+	    EXIT_OK)
+		return EXIT_DIRECTORY;
+	if (missing) {
+		d->nodes[id].kind = NODE_MISSING;
+		d->st->not_users++;
+	}
 	if (d->nodes[id].kind == NODE_UNRESOLVED) {
 		d->nodes[id].kind = NODE_OTHER;
 		d->st->not_users++;
@@ -781,9 +831,9 @@ send_read(struct directory *d, uint32_t id, int *msgid, struct err *e)
 	    (char **)(uintptr_t)attrs, 0, NULL, NULL, &tv, LDAP_NO_LIMIT,
 	    msgid);
 	if (rc != LDAP_SUCCESS) {
-		char what[600];
+		char what[400];
 
-		snprintf(what, sizeof(what), "LDAP read of '%s'", ndn);
+		read_what(what, sizeof(what), ndn);
 		set_ldap_err(d, e, rc, what);
 		return EXIT_DIRECTORY;
 	}
@@ -795,20 +845,18 @@ wait_read(struct directory *d, int msgid, uint32_t id, struct err *e)
 {
 	struct timeval tv = d->tv;
 	LDAPMessage *res = NULL;
+	char what[400];
 	int rc, r;
 
 	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0)
+		read_what(what, sizeof(what), intern_str(d->gdns, id));
 	if (rc == 0) {
-		err_set(e, "LDAP read of '%s': timed out after %d s",
-		    intern_str(d->gdns, id), d->cfg->timeout);
+		err_set(e, "%s: timed out after %d s", what, d->cfg->timeout);
 		return EXIT_DIRECTORY;
 	}
 	if (rc < 0) {
-		char what[600];
-
 		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
-		snprintf(what, sizeof(what), "LDAP read of '%s'",
-		    intern_str(d->gdns, id));
 		set_ldap_err(d, e, rc, what);
 		return EXIT_DIRECTORY;
 	}
@@ -1075,47 +1123,19 @@ count_member_values(struct directory *d, LDAPMessage *entry)
 	return n;
 }
 
-/* The answer to the probe's base search. */
-static int
-probe_result(struct directory *d, LDAPMessage *chain, const char *what,
-    bool *exists, bool *is_group, size_t *members, struct err *e)
-{
-	LDAPMessage *m;
-	char *errmsg = NULL;
-	int err = LDAP_OTHER, rc;
+struct probe {
+	bool exists, is_group;
+	size_t members;
+};
 
-	for (m = ldap_first_message(d->ld, chain); m != NULL;
-	    m = ldap_next_message(d->ld, m)) {
-		switch (ldap_msgtype(m)) {
-		case LDAP_RES_SEARCH_ENTRY:
-			*exists = true;
-			*is_group = is_group_entry(d, m);
-			*members += count_member_values(d, m);
-			break;
-		case LDAP_RES_SEARCH_REFERENCE:
-			err_set(e, "%s: the server returned a referral", what);
-			return EXIT_DIRECTORY;
-		case LDAP_RES_SEARCH_RESULT:
-			ldap_memfree(errmsg);
-			errmsg = NULL;
-			rc = ldap_parse_result(d->ld, m, &err, NULL, &errmsg,
-			    NULL, NULL, 0);
-			if (rc != LDAP_SUCCESS)
-				err = rc;
-			break;
-		}
-	}
-	if (err == LDAP_NO_SUCH_OBJECT)
-		err = LDAP_SUCCESS;
-	if (err != LDAP_SUCCESS) {
-		if (errmsg != NULL && *errmsg != '\0')
-			err_set(e, "%s: %s (%s)", what, ldap_err2string(err),
-			    errmsg);
-		else
-			err_set(e, "%s: %s", what, ldap_err2string(err));
-	}
-	ldap_memfree(errmsg);
-	return err == LDAP_SUCCESS ? EXIT_OK : EXIT_DIRECTORY;
+static void
+probe_entry_fn(struct directory *d, LDAPMessage *entry, void *ctx)
+{
+	struct probe *p = ctx;
+
+	p->exists = true;
+	p->is_group = is_group_entry(d, entry);
+	p->members += count_member_values(d, entry);
 }
 
 int
@@ -1126,13 +1146,13 @@ directory_probe_group(struct directory *d, const char *dn, bool *exists,
 		"memberUid", NULL };
 	LDAPMessage *res = NULL;
 	struct timeval tv = d->tv;
-	char *ndn, what[600];
+	char *ndn, what[400];
 	int rc, msgid, r = EXIT_DIRECTORY;
 
 	*exists = false;
 	*is_group = false;
 	*members = 0;
-	snprintf(what, sizeof(what), "LDAP read of '%s'", dn);
+	read_what(what, sizeof(what), dn);
 	/* One timeout is enough: the next reads would each wait as long. */
 	if (d->stalled) {
 		err_set(e, "%s: not sent, an earlier read timed out", what);
@@ -1164,7 +1184,15 @@ directory_probe_group(struct directory *d, const char *dn, bool *exists,
 		set_ldap_err(d, e, rc, what);
 		goto out;
 	}
-	r = probe_result(d, res, what, exists, is_group, members, e);
+	{
+		struct probe p = { false, false, 0 };
+		bool missing;
+
+		r = base_reply(d, res, what, probe_entry_fn, &p, &missing, e);
+		*exists = p.exists && !missing;
+		*is_group = p.is_group;
+		*members = p.members;
+	}
 	if (r == EXIT_OK && !*exists)
 		log_debug("%s: no such entry", what);
 	else if (r == EXIT_OK)

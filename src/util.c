@@ -189,6 +189,23 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+const char *
+str_brief(const char *s, size_t max, char *buf, size_t size)
+{
+	size_t n = strlen(s), keep;
+
+	if (n <= max)
+		return s;
+	keep = max > 20 ? max - 20 : max;
+	if (keep + 40 > size)
+		keep = size > 40 ? size - 40 : 0;
+	/* not inside a UTF-8 sequence */
+	while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+		keep--;
+	snprintf(buf, size, "%.*s... (%zu characters)", (int)keep, s, n);
+	return buf;
+}
+
 void
 str_lower(char *s)
 {

@@ -89,6 +89,14 @@ int u32_cmp(const void *a, const void *b);
 /* Is ID among the N sorted IDS? */
 bool u32_in_sorted(const uint32_t *ids, size_t n, uint32_t id);
 
+/*
+ * S for a message: itself when it has at most MAX bytes, else its first
+ * bytes (cut between characters), "...", and its length, in BUF of SIZE
+ * bytes (at least MAX + 40), so that what follows it (a server's reason)
+ * is never cut off instead.
+ */
+const char *str_brief(const char *s, size_t max, char *buf, size_t size);
+
 /* ASCII lower-case in place. */
 void str_lower(char *s);
 bool str_ieq(const char *a, const char *b);

@@ -6,8 +6,18 @@
 command -v python3 >/dev/null || tap_skip_all "python3 not available"
 
 G="ou=groups,dc=example,dc=com"
+# A group with a member DN of 60,000 characters, which slapd stores but
+# will not search for (invalidDNSyntax).
+python3 - "$T/longdn.ldif" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("dn: cn=longdn,ou=groups,dc=example,dc=com\n"
+            "objectClass: groupOfNames\ncn: longdn\n"
+            "member: cn=%s,ou=people,dc=example,dc=com\n"
+            "member: cn=Alice,ou=people,dc=example,dc=com\n" % ("x" * 60000))
+PY
 slapd_up "$top_srcdir/tests/data/directory.ldif" \
-	"$top_srcdir/tests/data/aliases.ldif"
+	"$top_srcdir/tests/data/aliases.ldif" "$T/longdn.ldif"
 python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:10 \
 	--user aerger --user twin.one --user twin.two \
 	--hold crm:dave::Error --hold crm:erin:grp-7:Error >"$T/state.json"
@@ -74,6 +84,18 @@ printf 'apps:\n  acme-crm:\n    sku: %s\n    groups:\n      - cn=Alice,ou=people
 run_licsync plan
 is "policy group that is a user: exit 3" "$RC" 3
 contains "policy group that is a user: says so" "$ERR" "is not a group"
+
+# A member DN too long for the server: the error keeps the server's own
+# words, and the DN is shortened instead.
+policy longdn
+run_licsync plan
+is "60,000-character member DN: exit 3" "$RC" 3
+contains "60,000-character member DN: libldap's and slapd's words" "$ERR" \
+	"Invalid DN syntax (invalid DN)"
+contains "60,000-character member DN: the DN shortened, with its length" \
+	"$ERR" "xxx... (60031 characters)': Invalid DN syntax"
+check "60,000-character member DN: the message stays short" \
+	test "${#ERR}" -lt 1000
 
 # Plain ldap:// with a password: warned about.
 policy support
