@@ -175,6 +175,27 @@ contains "backend unreachable: FAILED" "$OUT" "backend graph: FAILED: "
 graph_start "$T/state.json"
 write_config
 
+# ---- seat counts no real tenant has: refused, never overflowed ----
+python3 "$top_srcdir/tests/integration/mkstate.py" \
+	--sku acme_crm:$SKU_CRM:9223372036854775807:1 --sku wiki:$SKU_WIKI:10 \
+	>"$T/state0.json"
+python3 - "$T/state0.json" >"$T/huge.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["skus"][0]["warning"] = 9223372036854775807
+json.dump(s, sys.stdout)
+PY
+graph_state "$T/huge.json"
+run_licsync check --online
+is "huge unit counts: exit 4" "$RC" 4
+contains "huge unit counts: refused as not a count" "$OUT" \
+	"  subscribed SKUs: ERROR: subscribedSkus: SKU $SKU_CRM: prepaidUnits.enabled is not a count from 0 to 2147483647"
+contains "huge unit counts: the error on stderr too" "$ERR" \
+	"prepaidUnits.enabled is not a count"
+run_licsync plan
+is "huge unit counts: plan exits 4 too" "$RC" 4
+graph_state "$T/state.json"
+
 # ---- slapd not answering, then stopped ----
 slapd_pause
 LDAP_TIMEOUT=2 write_config
