@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "log.h"
 #include "report.h"
@@ -391,6 +393,36 @@ cmd_help(const struct globals *g, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * A core dump of licsync would hold the client secret (in the token
+ * request), the bind password and bearer tokens: none is written, and
+ * the process cannot be attached to by other processes of its user.
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		log_warning("cannot turn core dumps off: %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warning("cannot make the process undumpable: %s",
+		    strerror(errno));
+}
+
+/* What the kernel says of it, for -v. */
+static void
+log_core_dumps(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 &&
+	    rl.rlim_max == 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0)
+		log_debug("core dumps off, process not dumpable");
+	else
+		log_debug("core dumps are possible");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -406,6 +438,7 @@ main(int argc, char **argv)
 	const struct command *c;
 	int ch;
 
+	no_core_dumps();
 	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -429,6 +462,7 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	log_core_dumps();
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -53,11 +53,17 @@ curl -sf -X PUT -d '{"latency_ms": 1500}' "$GRAPH_BASE/_test/config" >/dev/null
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/first.out" 2>&1 &
 first=$!
 sleep 0.5
+# a core dump would hold the secrets: none can be written
+is "no core dumps: RLIMIT_CORE is 0" \
+	"$(awk '/^Max core file size/ { print $5, $6 }' /proc/$first/limits)" "0 0"
 run_licsync apply
 is "a second run while one holds the lock: exit 7" "$RC" 7
 contains "a second run names the holder's pid" "$ERR" "(pid $first)"
-run_licsync plan --wait 20
+run_licsync -v plan --wait 20
 is "--wait waits for the lock, then runs" "$RC" 0
+contains "no core dumps: the kernel says the process is not dumpable" \
+	"$ERR" "core dumps off, process not dumpable"
+
 wait $first
 is "the first run was not disturbed" "$?" 0
 curl -sf -X PUT -d '{"latency_ms": 0}' "$GRAPH_BASE/_test/config" >/dev/null
