@@ -54,7 +54,7 @@ static const struct command commands[] = {
 	  "[--until TIME]\n          [--user KEY] [--app NAME] "
 	  "[--action assign|unassign]\n          "
 	  "[--result ok|failed|skipped|pending] [--format text|json|csv]\n"
-	  "         | --verify | --prune-before TIME",
+	  "         | --verify | --prune-before TIME [--wait SECONDS]",
 	  "list recorded changes (or runs); check or prune the trail" },
 	{ "help", cmd_help, "[COMMAND]",
 	  "show this help, or a command's" },
@@ -256,10 +256,12 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		{ "runs", no_argument, NULL, 'N' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "prune-before", required_argument, NULL, 'B' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct audit_opts o;
+	bool wait = false;
 	int ch;
 
 	memset(&o, 0, sizeof(o));
@@ -277,6 +279,12 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 		case 'N': o.runs = true; break;
 		case 'V': o.verify = true; break;
 		case 'B': o.prune_before = optarg; break;
+		case 'w':
+			if (number_arg("--wait", optarg, 86400, "of seconds",
+			    &o.wait) != EXIT_OK)
+				return EXIT_USAGE;
+			wait = true;
+			break;
 		case 'f':
 			if (report_parse_format(optarg, &o.format) != 0 ||
 			    o.format == REPORT_HTML) {
@@ -290,7 +298,7 @@ cmd_audit(const struct globals *g, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (wait && o.prune_before == NULL)) {
 		command_usage(stderr, find_command("audit"));
 		return EXIT_USAGE;
 	}

@@ -1477,22 +1477,33 @@ verify_chain(struct audit *db, struct err *e)
 	return EXIT_TAMPERED;
 }
 
+/* Pruning writes the database: it takes the run lock first, so it never
+ * meets an apply's transaction (and waits for the run with --wait). */
 static int
-prune(const char *path, int64_t before, struct err *e)
+prune(const struct config *cfg, int64_t before, int wait, struct err *e)
 {
 	struct audit *db = NULL;
 	int64_t n = 0;
 	char when[21];
-	int r;
+	int r, fd = -1;
 
-	if ((r = audit_open(path, &db, e)) != EXIT_OK)
+	if ((r = lock_take(cfg->lock_file, wait, &fd, e)) != EXIT_OK) {
+		if (r == EXIT_LOCKED)
+			err_prefix(e, "a licsync run is in progress; prune when "
+			    "it has ended (or with --wait SECONDS)");
 		return r;
+	}
+	if ((r = audit_open(cfg->database, &db, e)) != EXIT_OK) {
+		lock_release(fd);
+		return r;
+	}
 	if ((r = audit_prune(db, before, &n, e)) == EXIT_OK) {
 		format_utc(before, when);
 		printf("removed %lld change rows finished before %s; the rest "
 		    "still verifies from the checkpoint\n", (long long)n, when);
 	}
 	audit_close(db);
+	lock_release(fd);
 	return r;
 }
 
@@ -1516,7 +1527,7 @@ run_audit(const struct audit_opts *o)
 		if ((r = parse_since("--prune-before", o->prune_before, &before,
 		    &e)) != EXIT_OK)
 			goto out;
-		r = prune(cfg->database, before, &e);
+		r = prune(cfg, before, o->wait, &e);
 		goto out;
 	}
 	if ((r = audit_open_readonly(cfg->database, &db, &e)) != EXIT_OK)

@@ -36,6 +36,7 @@ struct audit_opts {
 	bool runs;              /* list runs instead of changes */
 	bool verify;            /* check the hash chain */
 	const char *prune_before; /* remove rows finalised before this */
+	int wait;               /* --wait: seconds to wait for the lock */
 };
 
 /* List recorded changes; exit 1 for a bad filter. */

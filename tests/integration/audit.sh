@@ -725,13 +725,41 @@ tamper "a link re-hashed by hand" \
 	"UPDATE changes SET hash = '$(printf '%064d' 0)' WHERE id = $victim" \
 	"row $victim (link 4) was altered"
 
-before=$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes")
+old_rows() {     # change rows finished before 2026-03-01
+	sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE finished < $T3"
+}
+before=$(old_rows)
+check "--prune-before: there are rows to prune" test "$before" -gt 0
+# An apply holds the lock (and, between answers, a write transaction):
+# pruning says so at once instead of failing on a locked database.
+graph_config '{"latency_ms": 1500}'
+"$LICSYNC" -c "$T/licsync.conf" apply >"$T/bg.out" 2>&1 &
+bg=$!
+i=0
+until [ "$(cat "$T/licsync.lock" 2>/dev/null)" = "$bg" ]; do
+	i=$((i + 1))
+	if [ $i -gt 500 ]; then
+		not_ok "the background apply took the lock"
+		break
+	fi
+	sleep 0.01
+done
+t0=$(date +%s)
 run_licsync audit --prune-before 2026-03-01
-is "--prune-before: exit 0" "$RC" 0
-after=$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes")
-check "--prune-before: old rows are gone" test "$after" -lt "$before"
-old=$(sqlite3 "$T/licsync.db" "SELECT count(*) FROM changes WHERE finished < $T3")
-is "--prune-before: none finished before the date is left" "$old" 0
+is "--prune-before during a run: exit 7" "$RC" 7
+contains "--prune-before during a run: says a run is in progress" "$ERR" \
+	"a licsync run is in progress; prune when it has ended (or with --wait SECONDS): $T/licsync.lock: another licsync (pid $bg) holds the lock"
+check "--prune-before during a run: answered at once" \
+	test $(($(date +%s) - t0)) -lt 5
+is "--prune-before during a run: nothing removed" "$(old_rows)" "$before"
+run_licsync audit --prune-before 2026-03-01 --wait 60
+is "--prune-before --wait: waits for the run, then exit 0" "$RC" 0
+wait $bg
+is "the background apply: exit 0" "$?" 0
+graph_config '{"latency_ms": 0}'
+is "--prune-before: none finished before the date is left" "$(old_rows)" 0
+run_licsync audit --runs --wait 5
+is "--wait without --prune-before: usage error" "$RC" 1
 run_licsync audit --verify
 is "--prune-before: what is left still verifies from the checkpoint" "$RC" 0
 run_licsync audit --prune-before soon
