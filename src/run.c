@@ -195,7 +195,7 @@ set_backend_user(struct plan_run *pr, uint32_t id, uint8_t v)
 }
 
 static void
-set_backend_id(struct plan_run *pr, uint32_t key, const char *id)
+set_backend_id(struct plan_run *pr, uint32_t key, uint32_t bid)
 {
 	if (key >= pr->nbid_of) {
 		size_t n = pr->nbid_of ? pr->nbid_of : 1024;
@@ -207,7 +207,7 @@ set_backend_id(struct plan_run *pr, uint32_t key, const char *id)
 		    (n - pr->nbid_of) * sizeof(*pr->bid_of));
 		pr->nbid_of = n;
 	}
-	pr->bid_of[key] = intern_add(pr->bids, id) + 1;
+	pr->bid_of[key] = bid + 1;
 }
 
 static void
@@ -238,14 +238,28 @@ static int
 on_user(void *ctx, const struct backend_user *u, struct err *e)
 {
 	struct plan_run *pr = ctx;
-	uint32_t id = intern_add(pr->keys, u->key);
+	uint32_t id = intern_add(pr->keys, u->key), bid;
+	uint32_t nbids = intern_count(pr->bids);
 	size_t i, a;
 
-	(void)e;
+	/* A list that names a user twice is not a list to count seats
+	 * from: its paging is broken, and it may miss others. */
+	if (id < pr->nbid_of && pr->bid_of[id] != 0) {
+		err_set(e, "the backend listed user %s twice; refusing an "
+		    "inconsistent list of users", u->key);
+		return EXIT_BACKEND;
+	}
+	bid = intern_add(pr->bids, u->id);
+	if (intern_count(pr->bids) == nbids) {
+		err_set(e, "the backend listed the id %s for two users (%s is "
+		    "the second); refusing an inconsistent list of users",
+		    u->id, u->key);
+		return EXIT_BACKEND;
+	}
 	pr->backend_users++;
 	set_backend_user(pr, id, u->has_location ? RC_USER_OK :
 	    RC_USER_NO_LOCATION);
-	set_backend_id(pr, id, u->id);
+	set_backend_id(pr, id, bid);
 	for (i = 0; i < u->nlicenses; i++)
 		for (a = 0; a < pr->pol->napps; a++)
 			if (str_ieq(u->licenses[i].sku, pr->apps[a].sku))
