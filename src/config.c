@@ -9,6 +9,7 @@
 #include <ldap.h>
 
 #include "config.h"
+#include "country.h"
 #include "yamlwalk.h"
 
 #define DEFAULT_USER_FILTER "(objectClass=inetOrgPerson)"
@@ -295,6 +296,17 @@ bad:
 }
 
 static int
+country_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e)
+{
+	if (!country_code(yw_str(v), YW_FIELD(obj, k, char)))
+		return yw_error(y, v->start_mark, e, "'%s' must be an ISO 3166 "
+		    "two-letter country code, like DE or US: '%s'", k->name,
+		    yw_str(v));
+	return EXIT_OK;
+}
+
+static int
 backend_type_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e)
 {
@@ -477,6 +489,8 @@ static int backend_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
 static int safety_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
+static int location_section(struct yw *, const struct yw_key *,
+    yaml_node_t *, void *, struct err *);
 static int log_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
 
@@ -546,6 +560,15 @@ static const struct yw_key backend_keys[] = {
 	    offsetof(struct config_backend, max_retry_time), 0 },
 	{ "write_budget", YW_STRING, write_budget_key,
 	    offsetof(struct config_backend, write_budget), 0 },
+	{ "usage_location", YW_MAP, location_section, 0, 0 },
+	{ NULL, YW_ANY, NULL, 0, 0 }
+};
+
+static const struct yw_key location_keys[] = {
+	{ "attribute", YW_STRING, attr_key,
+	    offsetof(struct config_backend, location_attribute), 0 },
+	{ "default", YW_STRING, country_key,
+	    offsetof(struct config_backend, location_default), 0 },
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
 
@@ -613,6 +636,22 @@ backend_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
 	if (msg != NULL)
 		return yw_error(y, v->start_mark, e, "%s", msg);
 	return EXIT_OK;
+}
+
+/* At least one of attribute and default. */
+static int
+location_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	struct config_backend *b = obj;
+	int r;
+
+	r = yw_walk(y, v, location_keys, b, k->name, e);
+	if (r == EXIT_OK && b->location_attribute == NULL &&
+	    b->location_default[0] == '\0')
+		return yw_error(y, v->start_mark, e, "'%s' needs 'attribute', "
+		    "'default' or both", k->name);
+	return r;
 }
 
 static int
@@ -766,6 +805,7 @@ config_free(struct config *c)
 	free(c->backend.graph_url);
 	free(c->backend.token_url);
 	free(c->backend.proxy);
+	free(c->backend.location_attribute);
 	free(c->database);
 	free(c->policy);
 	free(c->lock_file);
@@ -846,6 +886,12 @@ dump_backend(const struct config_backend *b, FILE *fp)
 	fprintf(fp, "  max_retry_time: %s\n", d);
 	format_duration(b->write_window, d, sizeof(d));
 	fprintf(fp, "  write_budget: %ld/%s\n", b->write_budget, d);
+	if (b->location_attribute == NULL && b->location_default[0] == '\0')
+		return;
+	fputs("  usage_location:\n", fp);
+	put_str(fp, "    ", "attribute", b->location_attribute);
+	if (b->location_default[0] != '\0')
+		put_str(fp, "    ", "default", b->location_default);
 }
 
 static void

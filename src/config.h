@@ -38,6 +38,9 @@ struct config_backend {
 	int64_t max_retry_time;   /* seconds of retrying per run, default 600 */
 	long write_budget;        /* writes per window, default 3000 ... */
 	int64_t write_window;     /* ... per this many seconds, default 150 */
+	/* usage_location: what a user without one gets before a license */
+	char *location_attribute; /* a directory attribute, or NULL */
+	char location_default[3]; /* an ISO 3166 code, or "" */
 };
 
 struct config {

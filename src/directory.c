@@ -81,6 +81,7 @@ struct directory {
 	struct node *nodes;     /* by id in gdns */
 	size_t gcap;
 	struct intern *keys;    /* user keys, during directory_read */
+	const struct dir_user_attrs *attrs;     /* ... and what else */
 	struct dir_stats *st;
 	bool stalled;           /* a probe timed out: send no more */
 };
@@ -564,6 +565,7 @@ user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 {
 	char *dn = ldap_get_dn(d->ld, entry), *ndn, *key, *uid;
 	uint32_t dnid, kid = NO_KEY;
+	size_t i;
 
 	if (dn == NULL) {
 		err_set(e, "cannot read the DN of a user entry");
@@ -589,6 +591,14 @@ user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 	if (uid != NULL)
 		map_uid(d, uid, kid);
 	free(uid);
+	for (i = 0; kid != NO_KEY && d->attrs != NULL && i < d->attrs->n;
+	    i++) {
+		char *v = first_value(d, entry, d->attrs->names[i]);
+
+		if (v != NULL)
+			d->attrs->fn(d->attrs->ctx, kid, i, v);
+		free(v);
+	}
 	free(key);
 	free(ndn);
 	return EXIT_OK;
@@ -597,12 +607,20 @@ user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 static int
 read_users(struct directory *d, struct err *e)
 {
-	const char *attrs[] = { d->cfg->user_key, "uid", NULL };
+	size_t n = d->attrs != NULL ? d->attrs->n : 0, i;
+	const char **attrs = xcalloc(n + 3, sizeof(*attrs));
+	int r;
 
+	attrs[0] = d->cfg->user_key;
+	attrs[1] = "uid";
+	for (i = 0; i < n; i++)
+		attrs[2 + i] = d->attrs->names[i];
 	d->dns = intern_new();
 	d->uids = intern_new();
-	return search(d, d->base, LDAP_SCOPE_SUBTREE, d->cfg->user_filter,
+	r = search(d, d->base, LDAP_SCOPE_SUBTREE, d->cfg->user_filter,
 	    attrs, true, user_entry, e);
+	free(attrs);
+	return r;
 }
 
 /* ---- groups ---- */
@@ -974,7 +992,8 @@ out:
 
 int
 directory_read(struct directory *d, struct intern *keys,
-    const char *const *groups, size_t ngroups, struct dir_members *out,
+    const char *const *groups, size_t ngroups,
+    const struct dir_user_attrs *attrs, struct dir_members *out,
     struct dir_stats *st, struct err *e)
 {
 	size_t i;
@@ -984,6 +1003,7 @@ directory_read(struct directory *d, struct intern *keys,
 	memset(out, 0, ngroups * sizeof(*out));
 	d->st = st;
 	d->keys = keys;
+	d->attrs = attrs;
 	if ((r = read_users(d, e)) != EXIT_OK)
 		goto out;
 	log_debug("read %llu users (%llu without %s)",
@@ -1019,6 +1039,7 @@ directory_read(struct directory *d, struct intern *keys,
 	r = EXIT_OK;
 out:
 	d->keys = NULL;
+	d->attrs = NULL;
 	if (r != EXIT_OK)
 		dir_members_free(out, ngroups);
 	return r;

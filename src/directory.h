@@ -28,6 +28,16 @@ struct dir_stats {
 
 struct directory;
 
+/* More of each user to read: the first value of each attribute NAMES
+ * (N of them) of a user with a key goes to FN, with the attribute's
+ * index; a user without the attribute is not reported. */
+struct dir_user_attrs {
+	const char *const *names;
+	size_t n;
+	void (*fn)(void *ctx, uint32_t key, size_t attr, const char *value);
+	void *ctx;
+};
+
 /* Connect and bind.  Returns EXIT_OK, EXIT_CONFIG (e.g. unreadable secret)
  * or EXIT_DIRECTORY, with the server's own words in e. */
 int directory_open(const struct config_ldap *cfg, struct directory **out,
@@ -38,10 +48,12 @@ int directory_open(const struct config_ldap *cfg, struct directory **out,
  * written in the policy) through nested groups, groupOfUniqueNames and
  * posixGroup memberUid.  OUT has NGROUPS entries.  Any LDAP error, limit,
  * referral or a group that does not exist is EXIT_DIRECTORY: a partial
- * view is never returned.  User keys are interned into KEYS.
+ * view is never returned.  User keys are interned into KEYS; ATTRS (or
+ * NULL) says what else to read of each user.
  */
 int directory_read(struct directory *d, struct intern *keys,
-    const char *const *groups, size_t ngroups, struct dir_members *out,
+    const char *const *groups, size_t ngroups,
+    const struct dir_user_attrs *attrs, struct dir_members *out,
     struct dir_stats *st, struct err *e);
 
 /*

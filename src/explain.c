@@ -59,6 +59,9 @@ struct explanation {
 	uint32_t id;
 	const char *dn;         /* in the directory, or NULL */
 	enum rc_backend_user backend;
+	const char *location;   /* set before assigning, or NULL */
+	const char *bad_location;       /* the directory's, not a code */
+	const char *location_attribute;
 	bool protected;
 	struct app_why *apps;
 	size_t napps;
@@ -115,9 +118,8 @@ decide(struct plan_run *pr, const struct report_ctx *rc, uint32_t a,
 	for (i = 0; i < p->nskipped; i++)
 		if (p->skipped[i].app == a && p->skipped[i].user == u) {
 			w->decision = D_SKIP;
-			w->reason = xstrdup(p->skipped[i].reason ==
-			    RC_SKIP_UNKNOWN_USER ? "unknown to the backend" :
-			    "no usage location in the backend");
+			w->reason = xstrdup(report_skip_reason(
+			    p->skipped[i].reason));
 			return;
 		}
 	for (i = 0; i < s->unfulfilled; i++)
@@ -227,11 +229,45 @@ pick_events(struct explanation *x, int limit)
 
 /* ---- output ---- */
 
-static const char *
-backend_text(enum rc_backend_user b)
+static void
+backend_text(FILE *fp, const struct explanation *x)
 {
-	return b == RC_USER_OK ? "known" : b == RC_USER_NO_LOCATION ?
-	    "known, without a usage location" : "unknown";
+	switch (x->backend) {
+	case RC_USER_OK:
+		fputs("known", fp);
+		break;
+	case RC_USER_NO_LOCATION:
+		fputs("known, without a usage location", fp);
+		break;
+	case RC_USER_SET_LOCATION:
+		fprintf(fp, "known, without a usage location; licsync sets %s "
+		    "before assigning", x->location);
+		break;
+	case RC_USER_BAD_LOCATION:
+		fprintf(fp, "known, without a usage location; the directory's "
+		    "(%s: '%s') is not an ISO 3166 code",
+		    x->location_attribute, x->bad_location);
+		break;
+	default:
+		fputs("unknown", fp);
+	}
+}
+
+static const char *
+backend_name(enum rc_backend_user b)
+{
+	switch (b) {
+	case RC_USER_OK:
+		return "ok";
+	case RC_USER_NO_LOCATION:
+		return "no_usage_location";
+	case RC_USER_SET_LOCATION:
+		return "sets_usage_location";
+	case RC_USER_BAD_LOCATION:
+		return "invalid_usage_location";
+	default:
+		return "unknown";
+	}
 }
 
 static const char *
@@ -341,9 +377,10 @@ explain_text(FILE *fp, const struct explanation *x)
 {
 	size_t a;
 
-	fprintf(fp, "%s\n  directory: %s\n  backend:   %s\n  protected: %s\n",
-	    x->user, x->dn != NULL ? x->dn : "not a user there",
-	    backend_text(x->backend), x->protected ? "yes (licsync never "
+	fprintf(fp, "%s\n  directory: %s\n  backend:   ", x->user,
+	    x->dn != NULL ? x->dn : "not a user there");
+	backend_text(fp, x);
+	fprintf(fp, "\n  protected: %s\n", x->protected ? "yes (licsync never "
 	    "assigns or removes their licenses)" : "no");
 	for (a = 0; a < x->napps; a++)
 		text_app(fp, x, &x->apps[a]);
@@ -428,10 +465,10 @@ explain_json(FILE *fp, const struct explanation *x)
 
 	for (a = 0; a < x->napps; a++)
 		json_array_append_new(apps, json_app(x, &x->apps[a]));
-	o = json_pack("{s:s, s:o, s:s, s:b, s:o}", "user", x->user,
+	o = json_pack("{s:s, s:o, s:s, s:o, s:b, s:o}", "user", x->user,
 	    "directory_dn", x->dn != NULL ? json_string(x->dn) : json_null(),
-	    "backend", x->backend == RC_USER_OK ? "ok" : x->backend ==
-	    RC_USER_NO_LOCATION ? "no_usage_location" : "unknown",
+	    "backend", backend_name(x->backend), "usage_location",
+	    x->location != NULL ? json_string(x->location) : json_null(),
 	    "protected", x->protected, "apps", apps);
 	json_dumpf(o, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', fp);
@@ -532,14 +569,19 @@ gather(struct plan_run *pr, const struct explain_opts *o,
 	x->user = o->user;
 	x->now = pr->now;
 	x->known = intern_find(pr->keys, o->user, &x->id);
+	run_report_context(pr, skus, &rc);
 	if (x->known) {
 		x->dn = directory_user_dn(pr->dir, x->id);
 		x->backend = x->id < pr->nbu ? pr->bu[x->id] : RC_USER_UNKNOWN;
+		x->location = report_location(&rc, x->id);
+		x->location_attribute = pr->cfg->backend.location_attribute;
+		for (i = 0; i < pr->loc.nbad; i++)
+			if (pr->loc.bad[i] == x->id)
+				x->bad_location = pr->loc.bad_value[i];
 	}
 	for (i = 0; i < pr->pol->protected_users.n; i++)
 		if (str_ieq(pr->pol->protected_users.v[i], o->user))
 			x->protected = true;
-	run_report_context(pr, skus, &rc);
 	x->napps = pr->pol->napps;
 	x->apps = xcalloc(x->napps + 1, sizeof(*x->apps));
 	for (a = 0; a < x->napps; a++)

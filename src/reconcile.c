@@ -151,6 +151,19 @@ add_kept(struct app_out *o, uint32_t app, uint32_t u,
 		not_entitled_cause(s, u, &k->cause, &k->arg);
 }
 
+static enum rc_skip_reason
+skip_reason(uint8_t backend_user)
+{
+	switch (backend_user) {
+	case RC_USER_NO_LOCATION:
+		return RC_SKIP_NO_LOCATION;
+	case RC_USER_BAD_LOCATION:
+		return RC_SKIP_BAD_LOCATION;
+	default:
+		return RC_SKIP_UNKNOWN_USER;
+	}
+}
+
 /* Decide one user of one app; returns the number of seats it frees. */
 static long
 decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
@@ -170,13 +183,13 @@ decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
 	if (entitled) {
 		if (s->flags[u] & F_PROTECTED) {
 			add_kept(o, app, u, RC_KEEP_PROTECTED, s, NULL);
-		} else if (in->backend_user[u] != RC_USER_OK) {
+		} else if (in->backend_user[u] != RC_USER_OK &&
+		    in->backend_user[u] != RC_USER_SET_LOCATION) {
 			struct rc_skip *k = grow(&o->skipped);
 
 			k->app = app;
 			k->user = u;
-			k->reason = in->backend_user[u] == RC_USER_UNKNOWN ?
-			    RC_SKIP_UNKNOWN_USER : RC_SKIP_NO_LOCATION;
+			k->reason = skip_reason(in->backend_user[u]);
 		} else {
 			struct cand *k = grow(&o->cands);
 

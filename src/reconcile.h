@@ -16,6 +16,10 @@ enum rc_backend_user {
 	RC_USER_UNKNOWN = 0,         /* the backend has no such user */
 	RC_USER_OK = 1,
 	RC_USER_NO_LOCATION = 2,     /* known, but without usageLocation */
+	/* known without one, and licsync sets it first (usage_location) */
+	RC_USER_SET_LOCATION = 3,
+	/* known without one, and the directory's value is not a code */
+	RC_USER_BAD_LOCATION = 4,
 };
 
 /* One holder of an app's license. */
@@ -106,6 +110,7 @@ struct rc_kept {
 enum rc_skip_reason {
 	RC_SKIP_UNKNOWN_USER,        /* the backend has no such user */
 	RC_SKIP_NO_LOCATION,         /* the user has no usageLocation */
+	RC_SKIP_BAD_LOCATION,        /* ... and the directory's is invalid */
 };
 
 struct rc_skip {

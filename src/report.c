@@ -45,14 +45,27 @@ cause_text(struct buf *b, const struct app_policy *ap, enum rc_cause cause,
 	}
 }
 
+const char *
+report_location(const struct report_ctx *c, uint32_t key)
+{
+	if (c->locations == NULL || key >= c->nlocations ||
+	    c->locations[key][0] == '\0')
+		return NULL;
+	return c->locations[key];
+}
+
 static void
 change_reason(struct buf *b, const struct report_ctx *c,
     const struct rc_change *ch)
 {
 	const struct app_policy *ap = &c->policy->apps[ch->app];
+	const char *loc;
 
 	if (ch->action == RC_ASSIGN) {
 		buf_printf(b, "member of %s", ap->groups.v[ch->arg]);
+		if ((loc = report_location(c, ch->user)) != NULL)
+			buf_printf(b, "; set usage location %s, then assign",
+			    loc);
 		return;
 	}
 	cause_text(b, ap, ch->cause, ch->arg);
@@ -139,8 +152,16 @@ report_kept_reason(const struct report_ctx *c, const struct rc_kept *k)
 const char *
 report_skip_reason(enum rc_skip_reason r)
 {
-	return r == RC_SKIP_UNKNOWN_USER ? "unknown to the backend" :
-	    "no usage location";
+	switch (r) {
+	case RC_SKIP_UNKNOWN_USER:
+		return "unknown to the backend";
+	case RC_SKIP_NO_LOCATION:
+		return "no usage location";
+	case RC_SKIP_BAD_LOCATION:
+		return "no usage location, and the directory's is not an ISO "
+		    "3166 code";
+	}
+	return "?";
 }
 
 static const char *
@@ -189,6 +210,9 @@ change_el(const struct report_ctx *c, size_t i)
 	    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
 	    "user", intern_str(c->keys, ch->user), "reason", why.data);
 	buf_free(&why);
+	if (ch->action == RC_ASSIGN && report_location(c, ch->user) != NULL)
+		json_object_set_new(o, "usage_location",
+		    json_string(report_location(c, ch->user)));
 	if (c->results != NULL) {
 		const struct change_outcome *r = &c->results[i];
 

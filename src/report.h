@@ -32,7 +32,13 @@ struct report_ctx {
 	size_t backend_users;
 	const struct change_outcome *results; /* per change, or NULL */
 	int64_t now;                   /* for "removal due in ..." */
+	/* per key id: the usage location set before assigning, or "" */
+	const char (*locations)[3];
+	size_t nlocations;
 };
+
+/* The usage location C sets for user KEY before assigning, or NULL. */
+const char *report_location(const struct report_ctx *c, uint32_t key);
 
 /* "text", "json" or "csv"; returns -1 for anything else. */
 int report_parse_format(const char *s, enum report_format *f);

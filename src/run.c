@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "backend.h"
 #include "config.h"
+#include "country.h"
 #include "directory.h"
 #include "jwt.h"
 #include "lock.h"
@@ -123,17 +124,48 @@ flatten_groups(struct plan_run *pr)
 	pr->members = xcalloc(n, sizeof(*pr->members));
 }
 
+/* The directory's usage location of user KEY: a code, or a value that
+ * is none, kept to be named if it is ever needed. */
+static void
+on_location(void *ctx, uint32_t key, size_t attr, const char *value)
+{
+	struct locations *l = ctx;
+	char code[3];
+
+	(void)attr;
+	if (key >= l->ndir) {
+		size_t n = l->ndir ? l->ndir : 1024;
+
+		while (n <= key)
+			n *= 2;
+		l->dir = xreallocarray(l->dir, n, sizeof(*l->dir));
+		memset(l->dir + l->ndir, 0, (n - l->ndir) * sizeof(*l->dir));
+		l->ndir = n;
+	}
+	if (country_code(value, code)) {
+		memcpy(l->dir[key], code, sizeof(code));
+		return;
+	}
+	l->bad = xreallocarray(l->bad, l->nbad + 1, sizeof(*l->bad));
+	l->bad_value = xreallocarray(l->bad_value, l->nbad + 1,
+	    sizeof(*l->bad_value));
+	l->bad[l->nbad] = key;
+	l->bad_value[l->nbad++] = xstrdup(value);
+}
+
 static int
 read_directory(struct plan_run *pr, struct err *e)
 {
+	const char *loc_attr = pr->cfg->backend.location_attribute;
+	struct dir_user_attrs extra = { &loc_attr, 1, on_location, &pr->loc };
 	struct directory *d = NULL;
 	int r;
 
 	flatten_groups(pr);
 	if ((r = directory_open(&pr->cfg->ldap, &d, e)) != EXIT_OK)
 		return r;
-	r = directory_read(d, pr->keys, pr->gdns, pr->ngdns, pr->members,
-	    &pr->dst, e);
+	r = directory_read(d, pr->keys, pr->gdns, pr->ngdns,
+	    loc_attr != NULL ? &extra : NULL, pr->members, &pr->dst, e);
 	/* explain follows group paths through what was read */
 	if (pr->inspect)
 		pr->dir = d;
@@ -266,6 +298,97 @@ on_user(void *ctx, const struct backend_user *u, struct err *e)
 				add_holding(pr, &pr->apps[a], id,
 				    u->licenses[i].group);
 	return EXIT_OK;
+}
+
+static ssize_t
+bad_location(const struct locations *l, uint32_t key)
+{
+	size_t i;
+
+	for (i = 0; i < l->nbad; i++)
+		if (l->bad[i] == key)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * backend.usage_location: a user the backend knows without a usage
+ * location gets the directory's code, else the default, set before the
+ * license is assigned; a directory value that is not a code leaves the
+ * user without (and named, if it is needed: check_locations).
+ */
+static void
+resolve_locations(struct plan_run *pr)
+{
+	const struct config_backend *b = &pr->cfg->backend;
+	struct locations *l = &pr->loc;
+	uint32_t n = intern_count(pr->keys), k;
+
+	if (b->location_attribute == NULL && b->location_default[0] == '\0')
+		return;
+	set_backend_user(pr, n, 0);
+	l->set = xcalloc(n + 1, sizeof(*l->set));
+	l->nset = n;
+	for (k = 0; k < n; k++) {
+		if (pr->bu[k] != RC_USER_NO_LOCATION)
+			continue;
+		if (bad_location(l, k) >= 0) {
+			pr->bu[k] = RC_USER_BAD_LOCATION;
+			continue;
+		}
+		if (k < l->ndir && l->dir[k][0] != '\0')
+			memcpy(l->set[k], l->dir[k], 3);
+		else if (b->location_default[0] != '\0')
+			memcpy(l->set[k], b->location_default, 3);
+		else
+			continue;
+		pr->bu[k] = RC_USER_SET_LOCATION;
+	}
+}
+
+/* The usage location change C sets before assigning, or NULL. */
+static const char *
+change_location(const struct plan_run *pr, const struct rc_change *c)
+{
+	if (c->action != RC_ASSIGN || c->user >= pr->loc.nset ||
+	    pr->loc.set[c->user][0] == '\0')
+		return NULL;
+	return pr->loc.set[c->user];
+}
+
+/* A user who needs a usage location whose directory value is not a code
+ * stops the run: setting a wrong country, or the default in its place,
+ * would be worse than waiting for the directory to be fixed. */
+static int
+check_locations(struct plan_run *pr, struct err *e)
+{
+	struct buf who = { 0 };
+	size_t i, n = 0;
+	ssize_t j;
+	uint32_t last = UINT32_MAX;
+
+	for (i = 0; i < pr->plan.nskipped; i++) {
+		const struct rc_skip *k = &pr->plan.skipped[i];
+
+		if (k->reason != RC_SKIP_BAD_LOCATION || k->user == last)
+			continue;
+		last = k->user;
+		if (n++ >= 5)
+			continue;
+		j = bad_location(&pr->loc, k->user);
+		buf_printf(&who, "%s%s '%.40s'", n > 1 ? ", " : "",
+		    intern_str(pr->keys, k->user), j >= 0 ?
+		    pr->loc.bad_value[j] : "?");
+	}
+	if (n == 0)
+		return EXIT_OK;
+	err_set(e, "directory attribute '%s' (backend.usage_location) holds no "
+	    "ISO 3166 country code for %zu user%s who need%s one: %s%s; fix "
+	    "it in the directory", pr->cfg->backend.location_attribute, n,
+	    n == 1 ? "" : "s", n == 1 ? "s" : "", who.data,
+	    n > 5 ? ", ..." : "");
+	buf_free(&who);
+	return EXIT_DIRECTORY;
 }
 
 /* Open the backend (kept open for apply) and read SKUs and users. */
@@ -616,6 +739,8 @@ run_report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc
 	rc->backend_users = pr->backend_users;
 	rc->results = pr->results;
 	rc->now = pr->now;
+	rc->locations = (const char (*)[3])pr->loc.set;
+	rc->nlocations = pr->loc.nset;
 }
 
 /* -q: nothing when there is no news, else one line, so that cron mails
@@ -747,6 +872,12 @@ run_free(struct plan_run *pr)
 	backend_skus_free(pr->skus, pr->nskus);
 	free(pr->protected_ids);
 	free(pr->bu);
+	free(pr->loc.dir);
+	free(pr->loc.bad);
+	for (a = 0; a < pr->loc.nbad; a++)
+		free(pr->loc.bad_value[a]);
+	free(pr->loc.bad_value);
+	free(pr->loc.set);
 	if (pr->be != NULL)
 		pr->ops->close(pr->be);
 	directory_close(pr->dir);
@@ -916,9 +1047,12 @@ run_prepare(struct plan_run *pr, const struct plan_opts *o,
 		return r;
 	if ((r = load_records(pr, e)) != EXIT_OK)
 		return r;
+	resolve_locations(pr);
 	do_reconcile(pr);
 	if (pr->inspect)
 		return EXIT_OK;
+	if ((r = check_locations(pr, e)) != EXIT_OK)
+		return r;
 	if (apply && o->plan_file != NULL &&
 	    (r = reviewed(pr, o, e)) != EXIT_OK)
 		return r;
@@ -929,10 +1063,14 @@ run_prepare(struct plan_run *pr, const struct plan_opts *o,
 
 /* ---- reviewed plans ---- */
 
+/* A change as the reviewer saw it: setting another usage location first
+ * is another change. */
 static char *
-change_key(const char *action, const char *app, const char *user)
+change_key(const char *action, const char *app, const char *user,
+    const char *location)
 {
-	return xasprintf("%s\n%s\n%s", action, app, user);
+	return xasprintf("%s\n%s\n%s\n%s", action, app, user,
+	    location != NULL ? location : "");
 }
 
 /* Keep only the live changes that the reviewed plan has; recount. */
@@ -992,7 +1130,8 @@ reviewed(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		char *k = change_key(pl[i].action, pl[i].app, pl[i].user);
+		char *k = change_key(pl[i].action, pl[i].app, pl[i].user,
+		    pl[i].usage_location);
 
 		intern_add(want, k);
 		free(k);
@@ -1003,7 +1142,7 @@ reviewed(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 		const struct rc_change *c = &pr->plan.changes[i];
 		char *k = change_key(c->action == RC_ASSIGN ? "assign" :
 		    "unassign", pr->pol->apps[c->app].name,
-		    intern_str(pr->keys, c->user));
+		    intern_str(pr->keys, c->user), change_location(pr, c));
 
 		if (intern_find(want, k, &id)) {
 			keep[i] = true;
@@ -1012,7 +1151,8 @@ reviewed(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 		free(k);
 	}
 	for (i = 0; i < n; i++) {
-		char *k = change_key(pl[i].action, pl[i].app, pl[i].user);
+		char *k = change_key(pl[i].action, pl[i].app, pl[i].user,
+		    pl[i].usage_location);
 		bool hit = intern_find(want, k, &id) && found[id];
 
 		free(k);
@@ -1164,25 +1304,35 @@ on_done(void *ctx, size_t idx, const struct backend_outcome *o)
 	const char *user = intern_str(pr->keys, ch->user);
 	struct change_outcome *co = &pr->results[pi];
 	struct change_result cr;
+	char *noted = NULL;
+	const char *msg = o->message;
 
+	/* a refused assignment may leave the location set: say so */
+	if (o->outcome != OUTCOME_OK && o->location_set) {
+		noted = xasprintf("%s (the usage location was set to %s)",
+		    msg != NULL ? msg : "refused", pr->loc.set[ch->user]);
+		msg = noted;
+	}
 	co->result = result_of(o->outcome);
 	co->outcome = outcome_name(o->outcome);
 	co->attempts = o->attempts;
 	if (o->outcome != OUTCOME_OK)
 		co->error = xasprintf("%s%s%s", o->code != NULL ? o->code : "",
-		    o->code != NULL && o->message != NULL ? ": " : "",
-		    o->message != NULL ? o->message : "");
+		    o->code != NULL && msg != NULL ? ": " : "",
+		    msg != NULL ? msg : "");
 	co->request_id = o->request_id != NULL ? xstrdup(o->request_id) :
 	    NULL;
 	if (strcmp(co->result, "failed") == 0)
 		pr->failed++;
-	if (x->db_r != EXIT_OK)
+	if (x->db_r != EXIT_OK) {
+		free(noted);
 		return;
+	}
 	memset(&cr, 0, sizeof(cr));
 	cr.result = co->result;
 	cr.outcome = co->outcome;
 	cr.error_code = o->code;
-	cr.error_message = o->message;
+	cr.error_message = msg;
 	cr.request_id = o->request_id;
 	cr.attempts = o->attempts;
 	cr.finished = now_seconds();
@@ -1193,6 +1343,7 @@ on_done(void *ctx, size_t idx, const struct backend_outcome *o)
 		    &x->db_e) : audit_disown(pr->db, sku, user, &x->db_e);
 	if (x->db_r == EXIT_OK)
 		x->uncommitted++;
+	free(noted);
 }
 
 /* The outcomes of one answer are durable before more is sent. */
@@ -1261,6 +1412,7 @@ backend_changes(struct plan_run *pr, enum rc_action action,
 		bc[n].add = action == RC_ASSIGN;
 		bc[n].disabled_plans = (const char *const *)ap->disabled_plans.v;
 		bc[n].ndisabled = ap->disabled_plans.n;
+		bc[n].usage_location = change_location(pr, ch);
 		plan_index[n++] = i;
 	}
 	return n;

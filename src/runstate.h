@@ -45,6 +45,17 @@ struct app_state {
 	size_t first_group, first_excl;
 };
 
+/* backend.usage_location: what users without one get set first. */
+struct locations {
+	char (*dir)[3];         /* per key id: the directory's code, or "" */
+	size_t ndir;
+	uint32_t *bad;          /* keys whose directory value is no code */
+	char **bad_value;       /* ... and that value */
+	size_t nbad;
+	char (*set)[3];         /* per key id: the code to set, or "" */
+	size_t nset;
+};
+
 struct plan_run {
 	struct config *cfg;
 	struct policy *pol;
@@ -60,6 +71,7 @@ struct plan_run {
 	size_t ngdns;
 	struct dir_members *members;
 	struct dir_stats dst;
+	struct locations loc;
 	struct backend_sku *skus;
 	size_t nskus;
 	uint32_t *protected_ids;

@@ -115,6 +115,7 @@ read_changes(json_t *arr, struct planned **changes, size_t *n,
 		    "action"));
 		const char *app = json_string_value(json_object_get(it, "app"));
 		const char *u = json_string_value(json_object_get(it, "user"));
+		const char *loc;
 
 		if (a == NULL || app == NULL || u == NULL) {
 			err_set(e, "%s: change %zu lacks action, app or user",
@@ -124,6 +125,9 @@ read_changes(json_t *arr, struct planned **changes, size_t *n,
 		(*changes)[*n].action = xstrdup(a);
 		(*changes)[*n].app = xstrdup(app);
 		(*changes)[*n].user = xstrdup(u);
+		loc = json_string_value(json_object_get(it, "usage_location"));
+		(*changes)[*n].usage_location = loc != NULL ? xstrdup(loc) :
+		    NULL;
 		(*n)++;
 	}
 	return EXIT_OK;
@@ -195,6 +199,7 @@ saved_free(struct planned *changes, size_t n)
 		free(changes[i].action);
 		free(changes[i].app);
 		free(changes[i].user);
+		free(changes[i].usage_location);
 	}
 	free(changes);
 }

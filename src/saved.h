@@ -28,6 +28,7 @@ struct planned {
 	char *action;           /* "assign" or "unassign" */
 	char *app;
 	char *user;
+	char *usage_location;   /* set before assigning, or NULL */
 };
 
 /* Write the JSON plan of RC with PV, signed (HMAC-SHA-256) with KEY,

@@ -186,7 +186,7 @@ is "mallory: held, not assigned by licsync" "$(app_text acme-crm | grep -F -e ' 
   decision:  keep: not in any group of the app; not assigned by licsync (remove: owned)"
 at $T2 explain ivan@example.com
 is "ivan: no usage location" "$(line '  backend:')" "  backend:   known, without a usage location"
-is "ivan: skipped" "$(line '  decision:')" "  decision:  skip: no usage location in the backend"
+is "ivan: skipped" "$(line '  decision:')" "  decision:  skip: no usage location"
 xj $T2 ivan@example.com
 is "ivan json: backend" "$(q '[r["backend"], a["acme-crm"]["decision"]]')" '["no_usage_location", "skip"]'
 at $T2 explain oscar@example.com

@@ -565,10 +565,71 @@ test_log_facility(void **state)
 }
 
 static void
+test_usage_location(void **state)
+{
+	static const struct ecase cases[] = {
+		{ BACKEND "  usage_location:\n    default: Germany\n",
+		  "FILE:6:14: 'default' must be an ISO 3166 two-letter country "
+		  "code, like DE or US: 'Germany'\n"
+		  "    default: Germany\n"
+		  "             ^" },
+		{ BACKEND "  usage_location:\n    default: XK\n",
+		  "FILE:6:14: 'default' must be an ISO 3166 two-letter country "
+		  "code, like DE or US: 'XK'\n"
+		  "    default: XK\n"
+		  "             ^" },
+		{ BACKEND "  usage_location:\n    default: \"D\"\n",
+		  "FILE:6:14: 'default' must be an ISO 3166 two-letter country "
+		  "code, like DE or US: 'D'\n"
+		  "    default: \"D\"\n"
+		  "             ^" },
+		{ BACKEND "  usage_location:\n    attribute: \"c;x\"\n",
+		  "FILE:6:16: 'attribute' must be an attribute name\n"
+		  "    attribute: \"c;x\"\n"
+		  "               ^" },
+		{ BACKEND "  usage_location: {}\n",
+		  "FILE:5:19: 'usage_location' needs 'attribute', 'default' or "
+		  "both\n"
+		  "  usage_location: {}\n"
+		  "                  ^" },
+		{ BACKEND "  usage_location:\n    atribute: c\n",
+		  "FILE:6:5: unknown key 'atribute' (did you mean "
+		  "'attribute'?)\n"
+		  "    atribute: c\n"
+		  "    ^" },
+		{ BACKEND "  usage_location: DE\n",
+		  "FILE:5:19: 'usage_location' must be a mapping\n"
+		  "  usage_location: DE\n"
+		  "                  ^" },
+	};
+	struct config *c;
+
+	(void)state;
+	c = load_ok(BACKEND, NULL);
+	assert_null(c->backend.location_attribute);
+	assert_string_equal(c->backend.location_default, "");
+	config_free(c);
+	c = load_ok(BACKEND "  usage_location:\n    attribute: "
+	    "msExchUsageLocation\n    default: de\n", NULL);
+	assert_string_equal(c->backend.location_attribute,
+	    "msExchUsageLocation");
+	assert_string_equal(c->backend.location_default, "DE");
+	config_free(c);
+	c = load_ok(BACKEND "  usage_location:\n    default: NO\n", NULL);
+	assert_string_equal(c->backend.location_default, "NO");
+	config_free(c);
+	check_cases(cases, NCASES(cases));
+}
+
+static void
 test_dump_round_trip(void **state)
 {
 	(void)state;
 	round_trip(BACKEND);
+	round_trip(BACKEND "  usage_location:\n    attribute: c\n");
+	round_trip(BACKEND "  usage_location:\n    default: NO\n");
+	round_trip(BACKEND "  usage_location:\n    attribute: "
+	    "msExchUsageLocation\n    default: us\n");
 	round_trip(full_yaml);
 	round_trip(BACKEND "safety:\n  max_unassign: 0\n");
 	round_trip(BACKEND "safety:\n  max_assign: 20%\n  max_unassign: 7\n");
@@ -1441,6 +1502,7 @@ main(void)
 		cmocka_unit_test(test_user_keys_ok),
 		cmocka_unit_test(test_max_unassign),
 		cmocka_unit_test(test_log_facility),
+		cmocka_unit_test(test_usage_location),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_content),
 		cmocka_unit_test(test_dump_certificate),

@@ -329,7 +329,8 @@ render(const struct built *b, const struct rc_plan *p, struct buf *ch,
 		buf_printf(skip, "%s=%s",
 		    intern_str(b->keys, p->skipped[i].user),
 		    p->skipped[i].reason == RC_SKIP_UNKNOWN_USER ? "unknown" :
-		    "noloc");
+		    p->skipped[i].reason == RC_SKIP_NO_LOCATION ? "noloc" :
+		    "badloc");
 	}
 	for (i = 0; i < p->apps[0].unfulfilled; i++) {
 		sep(wait);
@@ -476,11 +477,46 @@ test_grace(void **state)
 	unbuild(&b);
 }
 
+/* A user without a usage location whose location licsync sets first
+ * is assigned like any other, and takes a seat; one whose directory
+ * value is not a code is skipped as such. */
+static void
+test_locations(void **state)
+{
+	const struct row r = { "locations", REMOVE_ALL, -1, 2, -1,
+		"alice bob carol dave", NULL, NULL, NULL, "", NULL, NULL,
+		NULL, NULL, "bob carol dave", NULL, NULL, NULL, NULL };
+	struct buf ch = { 0 }, kept = { 0 }, skip = { 0 }, wait = { 0 };
+	struct built b;
+	struct rc_plan p;
+	uint32_t id;
+
+	(void)state;
+	build(&r, &b);
+	assert_true(intern_find(b.keys, "bob", &id));
+	b.bu[id] = RC_USER_SET_LOCATION;
+	assert_true(intern_find(b.keys, "carol", &id));
+	b.bu[id] = RC_USER_BAD_LOCATION;
+	reconcile(&b.in, &p);
+	render(&b, &p, &ch, &kept, &skip, &wait);
+	/* two seats: alice and bob, both queued at the same time */
+	assert_string_equal(ch.data, "+alice +bob");
+	assert_string_equal(skip.data, "carol=badloc dave=noloc");
+	assert_string_equal(wait.data, "");
+	assert_int_equal(p.apps[0].skipped, 2);
+	buf_free(&ch);
+	buf_free(&kept);
+	buf_free(&skip);
+	buf_free(&wait);
+	rc_plan_free(&p);
+	unbuild(&b);
+}
+
 int
 main(void)
 {
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
-	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 3];
+	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 4];
 	size_t i;
 
 	for (i = 0; i < nrows; i++) {
@@ -493,6 +529,7 @@ main(void)
 	tests[nrows + 1] = (struct CMUnitTest)
 	    cmocka_unit_test(test_order_independent_of_ids);
 	tests[nrows + 2] = (struct CMUnitTest)cmocka_unit_test(test_grace);
-	return _cmocka_run_group_tests("reconcile", tests, nrows + 3, NULL,
+	tests[nrows + 3] = (struct CMUnitTest)cmocka_unit_test(test_locations);
+	return _cmocka_run_group_tests("reconcile", tests, nrows + 4, NULL,
 	    NULL);
 }
