@@ -73,6 +73,9 @@ graph_read_token(const char *body, size_t len, char **token,
 	*lifetime = expires_in(json_object_get(root, "expires_in"));
 	r = EXIT_OK;
 out:
+	/* jansson frees without clearing: clear its copy of the token */
+	if (tok != NULL)
+		explicit_bzero((char *)(uintptr_t)tok, strlen(tok));
 	json_decref(root);
 	return r;
 }
