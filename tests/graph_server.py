@@ -4,8 +4,10 @@
 It mimics what ../shared/GRAPH.md documents: the OAuth2 client-credentials
 token endpoint (client secret or certificate-signed client assertion),
 GET /v1.0/subscribedSkus, GET /v1.0/users ($select, $top, $filter on
-assignedLicenses, @odata.nextLink paging), POST /v1.0/users/{id}/assignLicense
-and POST /v1.0/$batch, with optional latency and injected 429/503 faults.
+assignedLicenses, @odata.nextLink paging), PATCH /v1.0/users/{id}
+(usageLocation only), POST /v1.0/users/{id}/assignLicense and
+POST /v1.0/$batch (dependsOn in serial batches), with optional latency,
+injected 429/503 faults and hostile answers (see below).
 Test-control endpoints under /_test/ read and replace the state and counters.
 
 Usage:
@@ -42,7 +44,36 @@ Test control (no authentication, not counted in the stats):
   POST /_test/expire-tokens  every issued token now gets 401
   GET|PUT /_test/config      latency_ms, fault_429, fault_503, retry_after,
                              faults_on_writes_only (0/1: fault only writes),
-                             token_lifetime; PUT changes them, seed re-seeds
+                             token_lifetime, and the hostile knobs below;
+                             PUT changes them, seed re-seeds
+
+Hostile knobs (PUT /_test/config; all off by default):
+  batch_ids          null | suffix ("0" answered as "0garbage") |
+                     leading_zero ("07") | space (" 7") | number (7) |
+                     missing (no id) | unknown (an id no request had) |
+                     duplicate (every answer twice): the ids of a $batch's
+                     answers; the items still run unless batch_fake_status
+  batch_fake_status  null | 100..599: $batch items are not run, each is
+                     answered with this status (no body for 204); logged
+                     with "faked": true
+  batch_whole        null | {"status", "retry_after" (null: no header),
+                     "times" (-1: always)}: the outer POST /$batch is
+                     answered so, nothing inside runs; counted in
+                     batch_whole_faults
+  throttle_percent   null | number: every /v1.0 answer carries
+                     x-ms-throttle-limit-percentage with it, as given
+  next_link          null | self (each users page links to itself) |
+                     cycle (page 1 -> page 2 -> page 1) | endless (the real
+                     pages, then empty pages, each linking to a new URL) |
+                     outside (a link to another host)
+  duplicate_users    0 | 1: each users page lists its first user again
+  oversized_body_mb  0 | N: each users answer is padded to N MiB more
+                     (a valid object, streamed in 64 KiB chunks)
+A $batch with dependsOn must be serial (each request depends on the one
+before), else 400 "Batch should be either fully sequential or fully
+parallel", as Graph answers.
+PATCH /users/{id} takes only usageLocation, an ISO 3166-1 alpha-2 code in
+upper case (400 otherwise), answers 204, and counts in patch_calls.
 
 The --log file has one JSON line per request: time, method, path, status,
 ms, request_id (Graph), fault (injected status), add/remove (assignLicense
@@ -100,6 +131,23 @@ LICENSE_ERRORS = ("None", "CountViolation", "MutuallyExclusiveViolation",
                   "UniquenessViolation", "Other")
 DEFAULT_UPDATED = "2024-01-01T00:00:00Z"
 MAX_BATCH = 20
+# usageLocation must be one of these (ISO 3166-1 alpha-2, upper case)
+ISO_3166 = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH
+BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL
+CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET
+FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
+GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE
+KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC
+MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC
+NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT
+PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR
+SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA
+UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+""".split())
+BATCH_ID_MODES = ("suffix", "leading_zero", "space", "number", "missing",
+                  "unknown", "duplicate")
+NEXT_LINK_MODES = ("self", "cycle", "endless", "outside")
 CLOCK_SKEW = 300            # seconds tolerated on nbf/exp, as Entra does
 MAX_ASSERTION_LIFETIME = 600
 SKIPTOKEN_PREFIX = "RFNwdAIA"
@@ -191,6 +239,7 @@ class Reply:
     content_type: str = GRAPH_JSON
     log: dict = field(default_factory=dict)
     stop_after: bool = False
+    pad_bytes: int = 0      # oversized_body_mb: stream this much padding
 
 
 @dataclass
@@ -734,6 +783,7 @@ class App:
                        "retry_after": args.retry_after,
                        "token_lifetime": args.token_lifetime,
                        "faults_on_writes_only": 0}
+        self.config.update(HOSTILE_DEFAULTS)
         self.max_requests = args.max_requests
         self.seed(args.seed)
         self.tokens = {}            # access token -> expiry (epoch seconds)
@@ -751,9 +801,9 @@ class App:
         with self.lock:
             self.stats = {"requests": 0, "by_path": {}, "by_status": {},
                           "batch_items": 0, "batch_items_by_path": {},
-                          "assign_calls": 0, "throttled": 0,
-                          "faults_429": 0, "faults_503": 0,
-                          "tokens_issued": 0}
+                          "assign_calls": 0, "patch_calls": 0,
+                          "throttled": 0, "faults_429": 0, "faults_503": 0,
+                          "batch_whole_faults": 0, "tokens_issued": 0}
 
     def _bump(self, name, key):
         table = self.stats[name]
@@ -919,11 +969,13 @@ class App:
         log = {}
         try:
             self._authenticate(call)
-            fault = self._draw_fault(write=call.method == "POST" and
-                                     call.segments[-1:] != ["$batch"])
+            fault = self._draw_fault(write=call.method in ("POST", "PATCH")
+                                     and call.segments[-1:] != ["$batch"])
             if fault:
                 log["fault"] = fault.status
                 raise fault
+            if call.segments[-1:] == ["$batch"]:
+                self._whole_batch_fault(log)
             reply = self.dispatch(call)
         except GraphError as e:
             reply = Reply(e.status, graph_error_body(e.code, e.message,
@@ -932,6 +984,12 @@ class App:
                           headers=dict(e.headers), log=e.log)
         reply.headers["request-id"] = request_id
         reply.headers["client-request-id"] = client_request_id
+        with self.lock:
+            percent = self.config["throttle_percent"]
+        if percent is not None:
+            reply.headers["x-ms-throttle-limit-percentage"] = (
+                str(int(percent)) if float(percent).is_integer()
+                else str(percent))
         reply.log = {**log, **reply.log, "request_id": request_id}
         return reply
 
@@ -980,6 +1038,29 @@ class App:
                           "Service is temporarily unavailable. Please retry "
                           "after some time.", headers)
 
+    def _whole_batch_fault(self, log):
+        """The batch_whole knob: answer the outer $batch itself."""
+        with self.lock:
+            whole = self.config["batch_whole"]
+            if not whole or whole.get("times", -1) == 0:
+                return
+            if whole.get("times", -1) > 0:
+                whole["times"] -= 1
+            self.stats["batch_whole_faults"] += 1
+        status = whole["status"]
+        headers = ({"Retry-After": str(whole["retry_after"])}
+                   if whole.get("retry_after") is not None else {})
+        log["fault"] = status
+        if status == 429:
+            raise GraphError(429, "TooManyRequests", "Too many requests. "
+                             "Please retry again later.", headers)
+        if status == 503:
+            raise GraphError(503, "serviceNotAvailable", "Service is "
+                             "temporarily unavailable. Please retry after "
+                             "some time.", headers)
+        raise GraphError(status, "generalException", "graph_server: "
+                         "batch_whole fault", headers)
+
     def dispatch(self, call):
         """Route a Graph call (wire or batch item) to its handler."""
         segs = call.segments[1:] if not call.in_batch else call.segments
@@ -989,6 +1070,9 @@ class App:
                 allowed, handler = "GET", lambda: self.subscribed_skus(call)
             case ["users"]:
                 allowed, handler = "GET", lambda: self.list_users(call)
+            case ["users", _] if call.method == "PATCH":
+                allowed, handler = "PATCH", lambda: self.patch_user(call,
+                                                                    segs[1])
             case ["users", _]:
                 allowed, handler = "GET", lambda: self.get_user(call, segs[1])
             case ["users", _, "assignlicense"]:
@@ -1142,9 +1226,45 @@ class App:
                                   f"{','.join(fields)})"}
         if more and page:
             body["@odata.nextLink"] = self._next_link(call, opts, page[-1]["id"])
+        with self.lock:
+            mode = self.config["next_link"]
+            dup = self.config["duplicate_users"]
+            big = self.config["oversized_body_mb"]
+        if dup and value:
+            value.append(copy.deepcopy(value[0]))
+        if mode == "endless" and "hostile" in parse_qs(call.query):
+            value = []
+        if mode:
+            body["@odata.nextLink"] = self._hostile_link(call, mode, body)
         body["value"] = value
         units = "1" if "$select" in opts else "2"
-        return Reply(200, body, headers={"x-ms-resource-unit": units})
+        reply = Reply(200, body, headers={"x-ms-resource-unit": units})
+        if big:
+            reply.pad_bytes = int(big * 1024 * 1024)
+        return reply
+
+    @staticmethod
+    def _hostile_link(call, mode, body):
+        """The next_link knob: a nextLink that leads nowhere good."""
+        parts = [p for p in call.query.split("&") if p]
+        plain = [p for p in parts if not p.startswith("hostile=")]
+        hostile = [int(p.split("=", 1)[1]) for p in parts
+                   if p.startswith("hostile=") and p[8:].isdigit()]
+        users = f"{call.base_url}/v1.0/users?"
+        if mode == "self":
+            return users + "&".join(parts)
+        if mode == "outside":
+            return "http://graph.example.invalid/v1.0/users?$top=999"
+        if mode == "cycle":
+            # the first page links to a second, which links back
+            if hostile:
+                return users + "&".join(plain)
+            return users + "&".join(parts + ["hostile=2"])
+        # endless: the real pages, then empty ones, each with a new link
+        if not hostile and body.get("@odata.nextLink") is not None:
+            return body["@odata.nextLink"]
+        n = hostile[0] if hostile else 0
+        return users + "&".join(plain + [f"hostile={n + 1}"])
 
     @staticmethod
     def _next_link(call, opts, last_id):
@@ -1165,6 +1285,32 @@ class App:
             body = self.tenant.user_view(user, fields)
         return Reply(200, {"@odata.context": f"{call.base_url}/v1.0/$metadata"
                                              "#users/$entity", **body})
+
+    def patch_user(self, call, key):
+        """PATCH /users/{id | userPrincipalName}: usageLocation only."""
+        body = self.json_body(call)
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.")
+        log = {"patch": body}
+        try:
+            for name in body:
+                if name != "usageLocation":
+                    raise bad_request(f"Property '{name}' is not supported "
+                                      "by graph_server.")
+            loc = body.get("usageLocation")
+            if not isinstance(loc, str) or loc not in ISO_3166:
+                raise bad_request("Invalid value specified for property "
+                                  "'usageLocation' of resource 'User'.")
+            user = self.tenant.find_user(key)
+            if user is None:
+                raise self._not_found(key)
+        except GraphError as e:
+            e.log = log
+            raise
+        if "usageLocation" in body:
+            user["usageLocation"] = loc
+        self.stats["patch_calls"] += 1
+        return Reply(204, log=log)
 
     @staticmethod
     def _not_found(key):
@@ -1249,17 +1395,84 @@ class App:
             dup = next(i for i in ids if ids.count(i) > 1)
             raise GraphError(400, "BadRequest", "Batch request contains "
                              f"duplicate request id '{dup}'.")
+        self._check_sequencing(items)
+        with self.lock:
+            fake = self.config["batch_fake_status"]
+            id_mode = self.config["batch_ids"]
         responses, details, status_by_id = [], [], {}
         for item in items:
-            response, detail = self._batch_item(call, item, status_by_id)
+            if fake is not None:
+                response, detail = self._fake_item(item, fake)
+            else:
+                response, detail = self._batch_item(call, item,
+                                                    status_by_id)
             status_by_id[item["id"]] = response["status"]
             responses.append(response)
             details.append(detail)
         statuses = [d["status"] for d in details]
+        if id_mode:
+            responses = self._garble_ids(responses, id_mode)
         with self.lock:
             self.shuffle_rng.shuffle(responses)
         return Reply(200, {"responses": responses},
                      log={"batch_items": statuses, "batch": details})
+
+    @staticmethod
+    def _check_sequencing(items):
+        """Graph runs dependsOn only in a batch that is fully serial:
+        every request but the first depends on the one before.  (Its
+        SDKs also allow all dependent requests naming the same one;
+        Microsoft's answers say sequential or parallel, which is what
+        is enforced here.)"""
+        deps = []
+        for item in items:
+            d = item.get("dependsOn") or []
+            deps.append([d] if isinstance(d, str) else list(d))
+        if not any(deps):
+            return
+        serial = all(deps[i] == [items[i - 1]["id"]]
+                     for i in range(1, len(items))) and not deps[0]
+        if not serial:
+            raise GraphError(400, "BadRequest", "Batch should be either "
+                             "fully sequential or fully parallel")
+
+    def _fake_item(self, item, status):
+        """batch_fake_status: answer an item without running it."""
+        request_id = new_id()
+        with self.lock:
+            self.stats["batch_items"] += 1
+        response = {"id": item["id"], "status": status,
+                    "headers": {"request-id": request_id}}
+        if status != 204:
+            response["body"] = {}
+        detail = {"id": item["id"], "method": str(item.get("method")).upper(),
+                  "url": item.get("url"), "status": status,
+                  "request_id": request_id, "faked": True}
+        return response, detail
+
+    @staticmethod
+    def _garble_ids(responses, mode):
+        """batch_ids: answers under ids that name no request."""
+        out = []
+        for r in responses:
+            r = copy.deepcopy(r)
+            rid = r["id"]
+            if mode == "suffix":
+                r["id"] = rid + "garbage"
+            elif mode == "leading_zero":
+                r["id"] = "0" + rid
+            elif mode == "space":
+                r["id"] = " " + rid
+            elif mode == "number":
+                r["id"] = int(rid) if rid.isdigit() else rid
+            elif mode == "missing":
+                del r["id"]
+            elif mode == "unknown":
+                r["id"] = "9" * 12 + rid
+            elif mode == "duplicate":
+                out.append(copy.deepcopy(r))
+            out.append(r)
+        return out
 
     def _batch_item(self, call, item, status_by_id):
         """Run one batch item; returns (response object, log detail)."""
@@ -1287,7 +1500,7 @@ class App:
                 raise GraphError(424, "FailedDependency",
                                  "Dependent request failed or was not run: "
                                  f"{failed[0]}.")
-            fault = self._draw_fault(write=sub.method == "POST")
+            fault = self._draw_fault(write=sub.method in ("POST", "PATCH"))
             if fault:
                 detail["fault"] = fault.status
                 raise fault
@@ -1388,6 +1601,9 @@ class App:
                 continue
             if key not in new:
                 raise StateError(f"unknown config key '{key}'")
+            if key in HOSTILE_DEFAULTS:
+                new[key] = copy.deepcopy(value)
+                continue
             numeric = (int, float) if key.startswith(("fault", "latency")) \
                 else (int,)
             if isinstance(value, bool) or not isinstance(value, numeric):
@@ -1402,8 +1618,57 @@ class App:
         return Reply(200, dict(new))
 
 
+HOSTILE_DEFAULTS = {"batch_ids": None, "batch_fake_status": None,
+                    "batch_whole": None, "throttle_percent": None,
+                    "next_link": None, "duplicate_users": 0,
+                    "oversized_body_mb": 0}
+
+
+def check_hostile(key, value):
+    """Raise ValueError unless VALUE is right for the hostile knob KEY."""
+    if key == "batch_ids":
+        if value is not None and value not in BATCH_ID_MODES:
+            raise ValueError(f"batch_ids: null or one of "
+                             f"{', '.join(BATCH_ID_MODES)}")
+    elif key == "batch_fake_status":
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, int) or
+                                  not 100 <= value <= 599):
+            raise ValueError("batch_fake_status: null or 100..599")
+    elif key == "batch_whole":
+        if value is None:
+            return
+        if (not isinstance(value, dict) or
+                not isinstance(value.get("status"), int) or
+                not 100 <= value["status"] <= 599 or
+                set(value) - {"status", "retry_after", "times"} or
+                not isinstance(value.get("times", -1), int) or
+                (value.get("retry_after") is not None and
+                 not isinstance(value["retry_after"], int))):
+            raise ValueError("batch_whole: null or {status, retry_after, "
+                             "times}")
+    elif key == "throttle_percent":
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, (int, float))):
+            raise ValueError("throttle_percent: null or a number")
+    elif key == "next_link":
+        if value is not None and value not in NEXT_LINK_MODES:
+            raise ValueError(f"next_link: null or one of "
+                             f"{', '.join(NEXT_LINK_MODES)}")
+    elif key == "duplicate_users":
+        if value not in (0, 1) or isinstance(value, bool):
+            raise ValueError("duplicate_users: 0 or 1")
+    elif key == "oversized_body_mb":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or value < 0:
+            raise ValueError("oversized_body_mb: a number, 0 or more")
+
+
 def check_config(cfg):
     """Raise ValueError if a knob is out of range."""
+    for key in HOSTILE_DEFAULTS:
+        if key in cfg:
+            check_hostile(key, cfg[key])
     for key in ("fault_429", "fault_503"):
         if not 0 <= cfg[key] <= 1:
             raise ValueError(f"{key}: a probability between 0 and 1")
@@ -1471,15 +1736,30 @@ class Handler(BaseHTTPRequestHandler):
         if reply.body is not None and reply.status != 204:
             payload = json.dumps(reply.body, separators=(",", ":"),
                                  ensure_ascii=False).encode("utf-8")
+        head, tail, pad = payload, b"", 0
+        if reply.pad_bytes and payload.endswith(b"}"):
+            # a valid object still: {..., "padding": "xxx...x"}
+            head, tail = payload[:-1] + b',"padding":"', b'"}'
+            pad = reply.pad_bytes
         self.send_response(reply.status)
         if payload:
             self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(len(head) + pad + len(tail)))
         self.end_headers()
-        if payload:
-            self.wfile.write(payload)
+        if not payload:
+            return
+        try:
+            self.wfile.write(head)
+            chunk = b"x" * 65536
+            while pad > 0:
+                n = min(pad, len(chunk))
+                self.wfile.write(chunk[:n])
+                pad -= n
+            self.wfile.write(tail)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Silence the default access log (see --log)."""

@@ -704,6 +704,194 @@ rc=$?
 check "--max-requests: request N+1 is 503 and the server exits (status 3)" \
 	test "$s3" = 200 -a "$s4" = 503 -a "$rc" = 3
 
+# ===================================================== hostile server
+
+start_server "$tmp/h1" --state "$tmp/state.json" --seed 1
+h_pid=$spid
+export BASE=$base
+get_token
+conf() { req PUT "$base/_test/config" --data-binary "$1"; }
+ids_of() {      # the response ids of the last $batch answer, sorted, as JSON
+	jv 'json.dumps(sorted(str(type(r.get("id")).__name__) + ":" + str(r.get("id")) for r in d["responses"]))'
+}
+python3 - "$tmp" <<'PY'
+import json, os, sys
+tmp, crm = sys.argv[1], os.environ["CRM"]
+def add(uid, user):
+    return {"id": uid, "method": "POST", "url": f"/users/{user}/assignLicense",
+            "headers": {"Content-Type": "application/json"},
+            "body": {"addLicenses": [{"skuId": crm, "disabledPlans": []}],
+                     "removeLicenses": []}}
+def patch(uid, user, body):
+    return {"id": uid, "method": "PATCH", "url": f"/users/{user}",
+            "headers": {"Content-Type": "application/json"}, "body": body}
+json.dump({"requests": [add("0", "bob@example.com"), add("7", "frank@example.com")]},
+          open(f"{tmp}/two.json", "w"))
+pair = lambda code, user="carol@example.com": {"requests": [
+    patch("12", user, {"usageLocation": code}),
+    dict(add("2", user), dependsOn=["12"])]}
+json.dump(pair("DE"), open(f"{tmp}/pair.json", "w"))
+json.dump(pair("Germany"), open(f"{tmp}/pairbad.json", "w"))
+json.dump(pair("DE", "nobody@example.com"), open(f"{tmp}/pairnobody.json", "w"))
+json.dump({"requests": [patch("1", "carol@example.com", {"usageLocation": "FR"}),
+                        dict(add("2", "carol@example.com"), dependsOn=["1"]),
+                        add("3", "bob@example.com")]},
+          open(f"{tmp}/mixed.json", "w"))
+PY
+state_of() {    # state_of UPN EXPR: a Python expression over the user (u)
+	curl -s "$base/_test/state" | python3 -c '
+import json, sys
+u = [x for x in json.load(sys.stdin)["users"] if x["userPrincipalName"] == sys.argv[1]][0]
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+for mode in suffix leading_zero space number missing unknown duplicate; do
+	conf "{\"batch_ids\": \"$mode\"}"
+	batch "$tmp/two.json"
+	printf -v "ids_$mode" '%s' "$(ids_of)"
+done
+check "batch_ids suffix: \"0\" is answered as \"0garbage\"" test "$ids_suffix" = '["str:0garbage", "str:7garbage"]'
+check "batch_ids leading_zero" test "$ids_leading_zero" = '["str:00", "str:07"]'
+check "batch_ids space" test "$ids_space" = '["str: 0", "str: 7"]'
+check "batch_ids number" test "$ids_number" = '["int:0", "int:7"]'
+check "batch_ids missing" test "$ids_missing" = '["NoneType:None", "NoneType:None"]'
+check "batch_ids unknown" test "$ids_unknown" = '["str:9999999999990", "str:9999999999997"]'
+check "batch_ids duplicate: every answer twice" test "$ids_duplicate" = '["str:0", "str:0", "str:7", "str:7"]'
+check "batch_ids: the items still ran" test "$(state_of bob@example.com 'len(u["licenses"])')" = 1
+
+curl -s "$base/_test/state" >"$tmp/before.json"
+calls0=$(curl -s "$base/_test/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["assign_calls"])')
+conf '{"batch_ids": "suffix", "batch_fake_status": 204}'
+batch "$tmp/two.json"
+check "batch_fake_status 204: claimed, under garbage ids" js \
+	'sorted(r["id"] for r in d["responses"]) == ["0garbage", "7garbage"] and all(r["status"] == 204 and "body" not in r for r in d["responses"])'
+curl -s "$base/_test/state" >"$tmp/after.json"
+calls1=$(curl -s "$base/_test/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["assign_calls"])')
+check "batch_fake_status: nothing changed, nothing counted" \
+	test "$calls0" = "$calls1" -a "$(cmp -s "$tmp/before.json" "$tmp/after.json" && echo same)" = same
+check "batch_fake_status: logged as faked" test \
+	"$(count_log '"batch" in e and all(i.get("faked") for i in e["batch"])' "$tmp/h1/log")" -ge 1
+conf '{"batch_ids": null, "batch_fake_status": null}'
+
+conf '{"batch_whole": {"status": 429, "retry_after": 100000, "times": 2}}'
+batch "$tmp/two.json"
+check "batch_whole: the whole \$batch answered 429, Retry-After 100000" js \
+	's == 429 and h.get("retry-after") == "100000" and d["error"]["code"] == "TooManyRequests"'
+batch "$tmp/two.json"
+w2=$status
+batch "$tmp/two.json"
+check "batch_whole: times runs out" test "$w2" = 429 -a "$status" = 200
+req GET "$base/_test/stats"
+check "batch_whole: counted" js 'd["batch_whole_faults"] == 2'
+conf '{"batch_whole": {"status": 503, "retry_after": null, "times": -1}}'
+batch "$tmp/two.json"
+check "batch_whole: 503 without Retry-After" js 's == 503 and "retry-after" not in h'
+conf '{"batch_whole": null}'
+conf '{"batch_whole": {"status": 99}}'
+check "batch_whole: a bad status is refused" js 's == 400'
+
+conf '{"throttle_percent": 100000}'
+req GET "$base/v1.0/subscribedSkus" -H "$auth"
+t1=$(js 'h.get("x-ms-throttle-limit-percentage") == "100000"' && echo y)
+batch "$tmp/two.json"
+check "throttle_percent: on reads and on \$batch answers, as given" \
+	test "$t1" = y -a "$(js 'h.get("x-ms-throttle-limit-percentage") == "100000"' && echo y)" = y
+conf '{"throttle_percent": -5.5}'
+req GET "$base/v1.0/subscribedSkus" -H "$auth"
+check "throttle_percent: out of range too" js 'h.get("x-ms-throttle-limit-percentage") == "-5.5"'
+conf '{"throttle_percent": null}'
+req GET "$base/v1.0/subscribedSkus" -H "$auth"
+check "throttle_percent: off again" js '"x-ms-throttle-limit-percentage" not in h'
+
+first="$base/v1.0/users?\$top=2&\$select=id"
+conf '{"next_link": "self"}'
+req GET "$first" -H "$auth"
+check "next_link self: the page links to itself" js 'd["@odata.nextLink"] == E["BASE"] + "/v1.0/users?$top=2&$select=id"'
+conf '{"next_link": "cycle"}'
+req GET "$first" -H "$auth"
+second=$(jv 'd["@odata.nextLink"]')
+req GET "$second" -H "$auth"
+check "next_link cycle: page 2 links back to page 1" \
+	js 'd["@odata.nextLink"] == E["BASE"] + "/v1.0/users?$top=2&$select=id"'
+conf '{"next_link": "endless"}'
+link=$first
+seen=""
+for i in 1 2 3 4 5 6; do
+	req GET "$link" -H "$auth"
+	seen="$seen $(jv 'len(d["value"])')"
+	link=$(jv 'd["@odata.nextLink"]')
+done
+check "next_link endless: the real pages, then empty ones, always a new link ($seen)" \
+	test "$seen" = " 2 2 2 0 0 0"
+conf '{"next_link": "outside"}'
+req GET "$first" -H "$auth"
+check "next_link outside: another host" js 'd["@odata.nextLink"].startswith("http://graph.example.invalid/")'
+conf '{"next_link": null}'
+
+conf '{"duplicate_users": 1}'
+req GET "$first" -H "$auth"
+check "duplicate_users: the first user again at the end" js \
+	'len(d["value"]) == 3 and d["value"][0] == d["value"][2]'
+conf '{"duplicate_users": 0}'
+
+conf '{"oversized_body_mb": 2}'
+req GET "$first" -H "$auth"
+check "oversized_body_mb 2: a valid JSON answer of more than 2 MiB" js \
+	's == 200 and len(d["padding"]) >= 2 * 1024 * 1024 and len(d["value"]) == 2'
+# a client hanging up early does not upset the server
+conf '{"oversized_body_mb": 64}'
+curl -s -H "$auth" --max-filesize 100000 -o /dev/null "$first"
+conf '{"oversized_body_mb": 0}'
+req GET "$first" -H "$auth"
+check "oversized_body_mb: a client hanging up early leaves the server well" js \
+	's == 200 and "padding" not in d'
+check "oversized_body_mb: no traceback" test ! -s "$tmp/h1/stderr"
+
+req PATCH "$base/v1.0/users/carol@example.com" -H "$auth" \
+	-H "Content-Type: application/json" --data-binary '{"usageLocation": "NO"}'
+check "PATCH usageLocation: 204, no body" js 's == 204 and d is None'
+check "PATCH usageLocation: the user has it" test "$(state_of carol@example.com 'u["usageLocation"]')" = NO
+req PATCH "$base/v1.0/users/carol@example.com" -H "$auth" \
+	-H "Content-Type: application/json" --data-binary '{"usageLocation": "no"}'
+check "PATCH usageLocation: lower case is refused" js \
+	's == 400 and d["error"]["message"] == "Invalid value specified for property '"'"'usageLocation'"'"' of resource '"'"'User'"'"'."'
+req PATCH "$base/v1.0/users/carol@example.com" -H "$auth" \
+	-H "Content-Type: application/json" --data-binary '{"usageLocation": "XK"}'
+check "PATCH usageLocation: a code ISO 3166 does not assign is refused" js 's == 400'
+req PATCH "$base/v1.0/users/carol@example.com" -H "$auth" \
+	-H "Content-Type: application/json" --data-binary '{"city": "Oslo"}'
+check "PATCH: other properties are refused" js \
+	's == 400 and d["error"]["message"] == "Property '"'"'city'"'"' is not supported by graph_server."'
+req PATCH "$base/v1.0/users/nobody@example.com" -H "$auth" \
+	-H "Content-Type: application/json" --data-binary '{"usageLocation": "DE"}'
+check "PATCH: an unknown user is 404" js 's == 404 and d["error"]["code"] == "Request_ResourceNotFound"'
+req PUT "$base/_test/state" -H 'Content-Type: application/json' --data-binary "@$tmp/state.json"
+batch "$tmp/pair.json"
+check "batch: PATCH then assignLicense that dependsOn it: both done" js \
+	'(lambda r: r["12"]["status"] == 204 and r["2"]["status"] == 200)({r["id"]: r for r in d["responses"]})'
+check "batch pair: carol has DE and the license" \
+	test "$(state_of carol@example.com '(u["usageLocation"], len(u["licenses"]))')" = "('DE', 1)"
+req PUT "$base/_test/state" -H 'Content-Type: application/json' --data-binary "@$tmp/state.json"
+batch "$tmp/pairbad.json"
+check "batch pair, bad code: 400, and the assignment 424, not run" js \
+	'(lambda r: r["12"]["status"] == 400 and r["2"]["status"] == 424)({r["id"]: r for r in d["responses"]})'
+check "batch pair, bad code: carol has neither" \
+	test "$(state_of carol@example.com '(u["usageLocation"], len(u["licenses"]))')" = "(None, 0)"
+batch "$tmp/pairnobody.json"
+check "batch pair, unknown user: 404, then 424" js \
+	'(lambda r: r["12"]["status"] == 404 and r["2"]["status"] == 424)({r["id"]: r for r in d["responses"]})'
+batch "$tmp/mixed.json"
+check "batch: dependsOn in a batch neither serial nor parallel is 400" js \
+	's == 400 and d["error"]["message"] == "Batch should be either fully sequential or fully parallel"'
+conf '{"fault_503": 1.0, "retry_after": 0, "faults_on_writes_only": 1}'
+req PATCH "$base/v1.0/users/carol@example.com" -H "$auth" \
+	-H "Content-Type: application/json" --data-binary '{"usageLocation": "DE"}'
+check "PATCH is a write for the fault knobs" js 's == 503'
+conf '{"fault_503": 0, "faults_on_writes_only": 0}'
+req GET "$base/_test/stats"
+check "stats: PATCH calls counted" js 'd["patch_calls"] >= 2 and d["by_path"]["/v1.0/users/{id}"] >= 5'
+stop_server "$h_pid"
+
 echo '{"tenant_id": "x"' >"$tmp/broken.json"
 python3 "$server" --state "$tmp/broken.json" --port-file "$tmp/never" 2>/dev/null
 rc=$?
