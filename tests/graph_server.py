@@ -63,7 +63,7 @@ Hostile knobs (PUT /_test/config; all off by default):
   throttle_percent   null | number: every /v1.0 answer carries
                      x-ms-throttle-limit-percentage with it, as given
   next_link          null | self (each users page links to itself) |
-                     cycle (page 1 -> page 2 -> page 1) | endless (the real
+                     cycle (page 1 -> an empty page 2 -> page 1) | endless (the real
                      pages, then empty pages, each linking to a new URL) |
                      outside (a link to another host)
   duplicate_users    0 | 1: each users page lists its first user again
@@ -1232,7 +1232,7 @@ class App:
             big = self.config["oversized_body_mb"]
         if dup and value:
             value.append(copy.deepcopy(value[0]))
-        if mode == "endless" and "hostile" in parse_qs(call.query):
+        if mode in ("endless", "cycle") and "hostile" in parse_qs(call.query):
             value = []
         if mode:
             body["@odata.nextLink"] = self._hostile_link(call, mode, body)
