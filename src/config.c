@@ -678,9 +678,10 @@ config_dir(const char *path)
 	const char *slash;
 	char *cwd, *dir;
 
-	while (path[0] == '.' && path[1] == '/')
-		for (path++; *path == '/'; path++)
-			continue;
+	while (path[0] == '.' && path[1] == '/') {
+		path++;
+		path += strspn(path, "/");
+	}
 	slash = strrchr(path, '/');
 	if (path[0] == '/')
 		return xstrndup(path, (size_t)(slash - path));

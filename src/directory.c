@@ -303,7 +303,8 @@ directory_open(const struct config_ldap *cfg, struct directory **out,
 		r = EXIT_DIRECTORY;
 		goto out;
 	}
-	log_debug("ldap_initialize(%s)", cfg->uri ? cfg->uri : "ldap.conf");
+	log_debug("ldap_initialize(%s), schema %s", cfg->uri ? cfg->uri :
+	    "ldap.conf", d->fl->name);
 	if ((r = setup_options(d, e)) != EXIT_OK)
 		goto out;
 	if ((r = find_base(d, e)) != EXIT_OK)
@@ -443,7 +444,6 @@ search(struct directory *d, const char *base, int scope, const char *filter,
 		    str_brief(base, 240, brief, sizeof(brief)), filter);
 	}
 	while (more) {
-		more = false;
 		if (paged) {
 			rc = ldap_create_page_control(d->ld,
 			    (ber_int_t)d->cfg->page_size, cookie, 1, &ctrls[0]);

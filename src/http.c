@@ -329,9 +329,11 @@ http_multi_free(struct http_multi *m)
 	while (m->head != NULL) {
 		struct multi_req *q = m->head;
 
-		unlink_req(m, q);
+		m->head = q->next;
+		curl_multi_remove_handle(m->multi, q->easy);
 		req_free(q);
 	}
+	m->running = 0;
 	curl_multi_cleanup(m->multi);
 	free(m);
 }

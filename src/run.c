@@ -830,7 +830,7 @@ end_run(struct plan_run *pr, int r, const struct err *e)
 	rr.failed = (long)pr->failed;
 	rr.forced = pr->forced;
 	rr.ended = now_seconds();
-	for (a = 0; a < pr->plan.napps; a++) {
+	for (a = 0; pr->plan.apps != NULL && a < pr->plan.napps; a++) {
 		rr.assigns += (long)pr->plan.apps[a].assign;
 		rr.unassigns += (long)pr->plan.apps[a].unassign;
 		rr.unfulfilled += (long)pr->plan.apps[a].unfulfilled;

@@ -166,16 +166,16 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char **files[] = {
-		&f->cert, &f->key, &f->other, &f->ec_cert, &f->ec_key,
-		&f->encrypted, &f->group, &f->world, &f->link, &f->empty,
-		&f->combined, &f->cert_only, &f->missing,
+	char *paths[] = {
+		f->cert, f->key, f->other, f->ec_cert, f->ec_key,
+		f->encrypted, f->group, f->world, f->link, f->empty,
+		f->combined, f->cert_only, f->missing,
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		unlink(*files[i]);
-		free(*files[i]);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		unlink(paths[i]);
+		free(paths[i]);
 	}
 	rmdir(f->subdir);
 	free(f->subdir);

@@ -260,7 +260,7 @@ test_wait_succeeds(void **state)
 		if (write(p[1], &c, 1) != 1)
 			_exit(100);
 		close(p[1]);
-		usleep(300 * 1000);
+		nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
 		lock_release(fd);
 		_exit(r);
 	}

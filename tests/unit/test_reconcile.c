@@ -169,15 +169,15 @@ add_holder(void *ctx, const char *w)
 	struct built *b = ctx;
 	struct rc_holder *h;
 	char name[64];
-	const char *sep = strpbrk(w, ":+");
-	size_t len = sep != NULL ? (size_t)(sep - w) : strlen(w);
+	const char *mark = strpbrk(w, ":+");
+	size_t len = mark != NULL ? (size_t)(mark - w) : strlen(w);
 
 	snprintf(name, sizeof(name), "%.*s", (int)len, w);
 	b->holders = realloc(b->holders, (b->nholders + 1) * sizeof(*h));
 	h = &b->holders[b->nholders++];
 	h->user = intern_add(b->keys, name);
-	h->direct = sep == NULL || *sep == '+';
-	h->group = sep != NULL ? sep + 1 : NULL;
+	h->direct = mark == NULL || *mark == '+';
+	h->group = mark != NULL ? mark + 1 : NULL;
 }
 
 static void
