@@ -24,7 +24,8 @@ static int
 bv_cmp(const struct berval *a, const struct berval *b)
 {
 	ber_len_t n = a->bv_len < b->bv_len ? a->bv_len : b->bv_len;
-	int c = memcmp(a->bv_val, b->bv_val, n);
+	/* an empty value ("cn=") may have no buffer at all */
+	int c = n > 0 ? memcmp(a->bv_val, b->bv_val, n) : 0;
 
 	if (c != 0)
 		return c;
@@ -56,6 +57,13 @@ dn_normalize(const char *dn)
 		LDAPRDN rdn = ldn[i];
 
 		for (j = 0; rdn[j] != NULL; j++) {
+			/* "cn=#" is no BER encoding, though libldap takes it
+			 * before a '+' or ',': a DN it cannot read back */
+			if ((rdn[j]->la_flags & LDAP_AVA_BINARY) &&
+			    rdn[j]->la_value.bv_len == 0) {
+				ldap_dnfree(ldn);
+				return NULL;
+			}
 			fold_bv(&rdn[j]->la_attr);
 			if (!(rdn[j]->la_flags & LDAP_AVA_BINARY))
 				fold_bv(&rdn[j]->la_value);

@@ -62,6 +62,10 @@ test_multivalued_rdn(void **state)
 	(void)state;
 	assert_same("cn=a+uid=b,dc=example,dc=com",
 	    "uid=b+cn=a,dc=example,dc=com");
+	/* empty values have no buffer: sorting them must not memcmp NULL
+	 * (found by tests/fuzz/fuzz_dn; UBSan in the sanitizer suite) */
+	assert_same("cn=x+cn=,dc=example,dc=com", "cn=+cn=x,dc=example,dc=com");
+	assert_norm("cn=+cn=,dc=example,dc=com", "cn=+cn=,dc=example,dc=com");
 }
 
 static void
@@ -83,6 +87,13 @@ test_invalid(void **state)
 	assert_null(dn_normalize("not a dn"));
 	assert_null(dn_normalize("cn=x,,dc=y"));
 	assert_null(dn_normalize("cn"));
+	/* an empty BER value: libldap reads "s=#" before '+' or ',' but
+	 * not at the end, so its normal form could not be read back
+	 * (found by tests/fuzz/fuzz_dn) */
+	assert_null(dn_normalize("s=#+d=,dc=example,dc=com"));
+	assert_null(dn_normalize("sn=#,dc=example,dc=com"));
+	assert_norm("sn=#04024869,dc=example,dc=com",
+	    "sn=#04024869,dc=example,dc=com");
 	assert_norm("", "");
 }
 
