@@ -1,7 +1,10 @@
 #!/bin/sh
 # contrib/test.sh - install what is missing, build with -Werror, run the
 # test suite, then run it again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, and end with "N passed, N failed".
+# UndefinedBehaviorSanitizer; check the release tarball, run static
+# analysis, every fuzz target (LICSYNC_FUZZ_SECONDS each, default 30) and
+# the README's first command from a fresh clone; end with "N passed, N
+# failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/contrib/deps.sh"
@@ -63,6 +66,41 @@ if [ -f "$top/build/werror/Makefile" ]; then
 		failed=1
 		status=1
 	fi
+fi
+
+# Steps that print "  PASS: ..." / "  FAIL: ..." lines of their own:
+# each line counts; a step that fails without one counts as one failure.
+step() {        # NAME COMMAND...
+	name=$1
+	shift
+	echo "== $name"
+	"$@" >"$top/build/$name.out" 2>&1
+	rc=$?
+	grep -E '^  (PASS|FAIL|SKIP):|^    ' "$top/build/$name.out"
+	p=$(grep -c '^  PASS:' "$top/build/$name.out")
+	f=$(grep -c '^  FAIL:' "$top/build/$name.out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		tail -n 40 "$top/build/$name.out"
+		echo "  FAIL: $name: exit $rc"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -eq 0 ] || status=1
+}
+
+# Zero reports from scan-build and cppcheck.
+step static-analysis sh "$top/contrib/static-analysis.sh" "$top/build/scan"
+# Every fuzz target for a bounded time, from the committed seeds.
+step fuzz env FUZZ_DIR="$top/build/fuzz" \
+	sh "$top/tests/fuzz/run.sh" "${LICSYNC_FUZZ_SECONDS:-30}"
+# The README's first command, in a fresh clone of what is committed.
+if git -C "$top" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+	step fresh-clone bash "$top/contrib/fresh-clone.sh"
+else
+	echo "== fresh-clone"
+	echo "  SKIP: not a git checkout, nothing committed to clone"
+	skipped=$((skipped + 1))
 fi
 
 # No test secret may show in anything a test run printed or logged (the
