@@ -2,7 +2,7 @@
 # contrib/static-analysis.sh [BUILD_DIR] - static analysis with zero
 # reports allowed: clang's scan-build over an out-of-tree build of the
 # whole project (the program, its library and the unit tests), then
-# cppcheck over src/ and tests/unit/ with the committed suppression list
+# cppcheck over src/, tests/unit/ and tests/fuzz/ with the committed suppression list
 # (contrib/cppcheck-suppressions.txt, each entry justified there).
 # Prints "  PASS: ..." or "  FAIL: ..." for each tool, as contrib/test.sh
 # counts them, and exits non-zero when either failed.
@@ -57,7 +57,7 @@ if cppcheck --std=c11 --language=c --library=posix \
     -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' \
     -DRUNSTATEDIR='"/run"' -DPACKAGE_VERSION='"0"' -I "$top/src" \
     --template='{file}:{line}: {severity}: {message} [{id}]' \
-    "$top/src" "$top/tests/unit" >"$out" 2>&1; then
+    "$top/src" "$top/tests/unit" "$top/tests/fuzz" >"$out" 2>&1; then
 	echo "  PASS: cppcheck"
 else
 	grep -E '^[^ ].*: .*\[' "$out" | sed 's/^/    /'
