@@ -2,8 +2,9 @@
 # contrib/static-analysis.sh [BUILD_DIR] - static analysis with zero
 # reports allowed: clang's scan-build over an out-of-tree build of the
 # whole project (the program, its library and the unit tests), then
-# cppcheck over src/, tests/unit/ and tests/fuzz/ with the committed suppression list
-# (contrib/cppcheck-suppressions.txt, each entry justified there).
+# cppcheck over src/, tests/unit/ and tests/fuzz/ with the committed
+# suppression list (contrib/cppcheck-suppressions.txt, each entry
+# justified there).
 # Prints "  PASS: ..." or "  FAIL: ..." for each tool, as contrib/test.sh
 # counts them, and exits non-zero when either failed.
 #
