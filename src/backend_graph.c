@@ -25,7 +25,7 @@
 #define MAX_THROTTLE_PAUSE 5.0
 
 /* Tokens and assertions live in the real world's time, whatever clock
- * the rest of the run is told to use (LICSYNC_TEST_NOW). */
+ * the rest of the run is told to use (now_seconds(), which tests can set). */
 static int64_t
 wall_clock(void)
 {

@@ -85,7 +85,7 @@ struct plan_run {
 	/* apply: one outcome per plan change */
 	struct change_outcome *results;
 	size_t failed;
-	int64_t now;                /* the run's clock (LICSYNC_TEST_NOW) */
+	int64_t now;                /* the run's clock: now_seconds() at its start */
 	bool forced;                /* --force overrode a safety limit */
 	bool stopped;               /* a safety stop */
 	bool skip_record;           /* plan: the guard distrusts this view */

@@ -660,21 +660,6 @@ mono_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int64_t
-now_seconds(void)
-{
-	const char *t = getenv("LICSYNC_TEST_NOW");
-
-	if (t != NULL && *t != '\0') {
-		char *end;
-		long long v = strtoll(t, &end, 10);
-
-		if (*end == '\0')
-			return v;
-	}
-	return (int64_t)time(NULL);
-}
-
 void
 format_utc(int64_t t, char out[21])
 {

@@ -156,8 +156,13 @@ int atomic_write(const char *path, mode_t mode,
 /* Seconds on the monotonic clock, for durations and waits. */
 double mono_seconds(void);
 
-/* The current time; LICSYNC_TEST_NOW (seconds since the epoch, for tests
- * only) overrides it. */
+/*
+ * The current time, seconds since the epoch: what audit rows, grace clocks
+ * and saved plans are stamped with.  Not in liblicsync.a: licsync links
+ * src/clock.c, the wall clock, which nothing can set; the test programs
+ * link tests/clock_test.c, which LICSYNC_TEST_NOW can set, so a trail meant
+ * to be tamper-evident cannot be backdated with an environment variable.
+ */
 int64_t now_seconds(void);
 /* "2026-11-28T05:07:19Z" into out[21]. */
 void format_utc(int64_t t, char out[21]);

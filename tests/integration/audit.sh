@@ -765,4 +765,23 @@ is "--prune-before: what is left still verifies from the checkpoint" "$RC" 0
 run_licsync audit --prune-before soon
 is "--prune-before garbage: exit 1" "$RC" 1
 
+# ---- the installed licsync has no test clock ----
+# LICSYNC_TEST_NOW moves the test program's clock, so that these tests can
+# run at fixed times; the real program must ignore it, or anyone who can
+# set a variable could backdate a tamper-evident trail.
+t0=$(date +%s)
+LICSYNC_TEST_NOW=1000 "$LICSYNC_INSTALLED" -c "$T/licsync.conf" plan \
+	>"$T/out" 2>"$T/err"
+is "installed licsync with LICSYNC_TEST_NOW: exit 0" "$?" 0
+started=$(sqlite3 "$T/licsync.db" "SELECT started FROM runs ORDER BY id DESC LIMIT 1")
+check "installed licsync ignores LICSYNC_TEST_NOW: the run is stamped now" \
+	test "$started" -ge "$t0"
+LICSYNC_TEST_NOW=1000 "$LICSYNC" -c "$T/licsync.conf" plan >"$T/out" 2>"$T/err"
+started=$(sqlite3 "$T/licsync.db" "SELECT started FROM runs ORDER BY id DESC LIMIT 1")
+is "the test program's clock is set by LICSYNC_TEST_NOW" "$started" 1000
+run_licsync audit --verify
+is "the trail still verifies" "$RC" 0
+check "no LICSYNC_TEST_NOW in the installed program" \
+	sh -c '! grep -a -q LICSYNC_TEST_NOW "$1"' sh "$LICSYNC_INSTALLED"
+
 tap_done

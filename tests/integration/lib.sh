@@ -7,7 +7,8 @@
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-: "${LICSYNC:=$top_builddir/src/licsync}"
+: "${LICSYNC:=$top_builddir/tests/licsync-test}"
+: "${LICSYNC_INSTALLED:=$top_builddir/src/licsync}"
 export LDAPNOINIT=1 LC_ALL=C.UTF-8
 # diagnostics on stderr, where the tests read them, not syslog
 export LICSYNC_LOG_STDERR=1
