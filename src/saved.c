@@ -15,18 +15,13 @@
 static void
 sign(json_t *doc, const unsigned char key[PLAN_KEY_LEN], char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
+	unsigned mdlen = 0;
 	char *canon = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 
 	HMAC(EVP_sha256(), key, PLAN_KEY_LEN, (const unsigned char *)canon,
 	    strlen(canon), md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[2 * i] = '\0';
+	hex_encode(md, mdlen < 32 ? mdlen : 32, hex);
 	free(canon);
 }
 

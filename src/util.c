@@ -524,11 +524,12 @@ out:
 	return r;
 }
 
-static void
-to_hex(const unsigned char *md, unsigned n, char *hex)
+void
+hex_encode(const void *p, size_t n, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned i;
+	const unsigned char *md = p;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
@@ -544,7 +545,7 @@ sha256_hex(const void *p, size_t n, char hex[65])
 	unsigned mdlen = 0;
 
 	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-	to_hex(md, mdlen, hex);
+	hex_encode(md, mdlen < 32 ? mdlen : 32, hex);
 }
 
 int

@@ -130,6 +130,8 @@ int read_file(const char *path, const char *what, size_t max, unsigned flags,
  */
 int read_secret_file(const char *path, char **out, struct err *e);
 
+/* N bytes as 2N lower-case hex digits and a NUL into HEX[2N + 1]. */
+void hex_encode(const void *p, size_t n, char *hex);
 /* SHA-256 of a buffer, as 64 lower-case hex digits into hex[65]. */
 void sha256_hex(const void *p, size_t n, char hex[65]);
 

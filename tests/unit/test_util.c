@@ -275,6 +275,24 @@ test_secret(void **state)
 	free(text);
 }
 
+static void
+test_hex(void **state)
+{
+	static const unsigned char bytes[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char hex[2 * sizeof(bytes) + 1];
+	char sha[65];
+
+	(void)state;
+	memset(hex, 'x', sizeof(hex));
+	hex_encode(bytes, sizeof(bytes), hex);
+	assert_string_equal(hex, "000fa5ff");
+	hex_encode(bytes, 0, hex);
+	assert_string_equal(hex, "");
+	sha256_hex("abc", 3, sha);
+	assert_string_equal(sha, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+}
+
 int
 main(void)
 {
@@ -287,6 +305,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
+		cmocka_unit_test(test_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
