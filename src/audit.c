@@ -355,6 +355,12 @@ out:
 	return r;
 }
 
+bool
+audit_exists(const char *path)
+{
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
 int
 audit_open_readonly(const char *path, struct audit **out, struct err *e)
 {

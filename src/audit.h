@@ -34,6 +34,9 @@ struct run_result {
 int audit_open(const char *path, struct audit **out, struct err *e);
 /* For reading only: no file is created and nothing is migrated. */
 int audit_open_readonly(const char *path, struct audit **out, struct err *e);
+/* False only when PATH does not exist yet (no run has recorded anything);
+ * any other trouble is left for audit_open_readonly() to report. */
+bool audit_exists(const char *path);
 void audit_close(struct audit *a);
 
 int audit_run_begin(struct audit *a, const struct run_info *ri,

@@ -987,7 +987,7 @@ static int reviewed(struct plan_run *pr, const struct plan_opts *o,
 static int
 open_records(struct plan_run *pr, struct err *e)
 {
-	if (access(pr->cfg->database, F_OK) != 0 && errno == ENOENT) {
+	if (!audit_exists(pr->cfg->database)) {
 		log_info("%s: no database yet; nothing recorded to read",
 		    pr->cfg->database);
 		return EXIT_OK;

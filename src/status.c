@@ -428,7 +428,7 @@ status_recorded(const struct status_opts *o, struct err *e)
 	memset(&l, 0, sizeof(l));
 	if ((r = config_load(o->config_path, &cfg, e)) != EXIT_OK)
 		goto out;
-	if (access(cfg->database, F_OK) != 0 && errno == ENOENT) {
+	if (!audit_exists(cfg->database)) {
 		err_set(e, "%s: no database yet: run licsync plan first, or "
 		    "use status --live", cfg->database);
 		r = EXIT_DATABASE;
