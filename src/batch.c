@@ -74,22 +74,17 @@ batch_request(const struct batch_op *ops, size_t n)
 	return s;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 static void
 error_fields(json_t *body, char **code, char **message, char **request_id)
 {
 	json_t *err = json_object_get(body, "error");
 	json_t *inner = json_object_get(err, "innerError");
 
-	*code = dup_or_null(json_string_value(json_object_get(err, "code")));
-	*message = dup_or_null(json_string_value(json_object_get(err,
+	*code = xstrdup_printable(json_string_value(json_object_get(err,
+	    "code")));
+	*message = xstrdup_printable(json_string_value(json_object_get(err,
 	    "message")));
-	*request_id = dup_or_null(json_string_value(json_object_get(inner,
+	*request_id = xstrdup_printable(json_string_value(json_object_get(inner,
 	    "request-id")));
 }
 
@@ -158,7 +153,7 @@ read_reply(json_t *it, unsigned long id, struct batch_reply *r)
 	error_fields(json_object_get(it, "body"), &r->code, &r->message,
 	    &r->request_id);
 	if (r->request_id == NULL && rid != NULL)
-		r->request_id = xstrdup(rid);
+		r->request_id = xstrdup_printable(rid);
 }
 
 int

@@ -10,6 +10,18 @@
 #define MAX_COUNT 2147483647LL  /* Graph's counts are 32-bit */
 #define MAX_LIFETIME 86400      /* no token lives longer than a day */
 
+/* PREFIX and at most MAX bytes of a server's S, control characters
+ * blanked (see xstrdup_printable()). */
+static void
+add_printable(struct buf *out, const char *prefix, const char *s, int max)
+{
+	char *clean = xstrdup_printable(s);
+
+	if (clean != NULL)
+		buf_printf(out, "%s%.*s", prefix, max, clean);
+	free(clean);
+}
+
 void
 graph_describe_error(long status, const char *body, size_t len,
     const char *request_id, struct buf *out)
@@ -27,12 +39,11 @@ graph_describe_error(long status, const char *body, size_t len,
 		    "error_description"));
 	}
 	buf_printf(out, "HTTP %ld", status);
-	if (code != NULL)
-		buf_printf(out, ": %.*s", 200, code);
-	if (msg != NULL)
-		buf_printf(out, ": %.*s", 400, msg);
+	add_printable(out, ": ", code, 200);
+	add_printable(out, ": ", msg, 400);
+	add_printable(out, " (request-id ", request_id, 100);
 	if (request_id != NULL)
-		buf_printf(out, " (request-id %.*s)", 100, request_id);
+		buf_addstr(out, ")");
 	json_decref(root);
 }
 

@@ -110,7 +110,8 @@ on_header(char *p, size_t size, size_t n, void *ud)
 	    " \t")) + 1);
 	if (klen == 10 && strncasecmp(p, "request-id", klen) == 0) {
 		free(r->request_id);
-		r->request_id = val;
+		r->request_id = xstrdup_printable(val);
+		free(val);
 		return len;
 	}
 	if (klen == 30 &&

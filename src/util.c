@@ -189,6 +189,20 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+char *
+xstrdup_printable(const char *s)
+{
+	char *d, *p;
+
+	if (s == NULL)
+		return NULL;
+	d = xstrdup(s);
+	for (p = d; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return d;
+}
+
 const char *
 str_brief(const char *s, size_t max, char *buf, size_t size)
 {

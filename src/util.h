@@ -97,6 +97,14 @@ bool u32_in_sorted(const uint32_t *ids, size_t n, uint32_t id);
  */
 const char *str_brief(const char *s, size_t max, char *buf, size_t size);
 
+/*
+ * A copy of a server's text (an error message, a code, a request id) fit
+ * for a log line, a report or the audit trail: each control character
+ * (below 0x20, and 0x7f) becomes a space, so that no answer can forge a
+ * log line or send escape sequences to a terminal.  NULL for NULL.
+ */
+char *xstrdup_printable(const char *s);
+
 /* ASCII lower-case in place. */
 void str_lower(char *s);
 bool str_ieq(const char *a, const char *b);

@@ -1,14 +1,26 @@
 /*
  * fuzz_batch.c - a $batch answer: batch_parse() keeps only items whose
  * status is an HTTP status or 0 and whose Retry-After is -1 or a count
- * of seconds; each classifies to a named outcome.  The error-body
- * reader takes the same bytes.
+ * of seconds; each classifies to a named outcome, and no code, message
+ * or request id keeps a control character.  The error-body reader takes
+ * the same bytes.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
 #include "fuzz.h"
+
+/* No control character: a server's words go to logs and terminals. */
+static bool
+printable(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,6 +39,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(r[i].retry_after >= -1);
 			FUZZ_ASSERT(outcome_name(batch_classify(r[i].status,
 			    r[i].message)) != NULL);
+			FUZZ_ASSERT(printable(r[i].code));
+			FUZZ_ASSERT(printable(r[i].message));
+			FUZZ_ASSERT(printable(r[i].request_id));
 		}
 	} else
 		FUZZ_ASSERT(r == NULL && n == 0);

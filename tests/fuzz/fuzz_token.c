@@ -2,7 +2,8 @@
  * fuzz_token.c - a token answer: graph_read_token() gives a token that
  * can go into a header line (no CR, LF or NUL) with a lifetime from 1 s
  * to a day, or nothing.  graph_describe_error() reads the same bytes as
- * an error body and never writes an unbounded message.
+ * an error body and never writes an unbounded message nor a control
+ * character.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e;
 	char *token = NULL;
 	long lifetime = 0;
+	size_t i;
 
 	fuzz_quiet();
 	memset(&e, 0, sizeof(e));
@@ -32,6 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	graph_describe_error(400, (const char *)data, size, "rid", &b);
 	FUZZ_ASSERT(b.len < 2048);
+	for (i = 0; i < b.len; i++)
+		FUZZ_ASSERT((unsigned char)b.data[i] >= 0x20 &&
+		    b.data[i] != 0x7f);
 	buf_free(&b);
 	return 0;
 }

@@ -150,6 +150,23 @@ test_parse(void **state)
 	    OUTCOME_NO_LOCATION);
 	batch_replies_free(r, n);
 
+	/* a server's words cannot forge log lines or reach a terminal raw */
+	{
+		static const char evil[] = "{\"responses\":[{\"id\":\"1\","
+		    "\"status\":400,\"headers\":{\"request-id\":\"r\\u001b1\"},"
+		    "\"body\":{\"error\":{\"code\":\"Bad\\tCode\","
+		    "\"message\":\"no\\nlicsync: error: forged\\u001b[2J\"}}}]}";
+
+		assert_int_equal(batch_parse(evil, strlen(evil), &r, &n, &e),
+		    EXIT_OK);
+		assert_int_equal(n, 1);
+		assert_string_equal(r[0].code, "Bad Code");
+		assert_string_equal(r[0].message,
+		    "no licsync: error: forged [2J");
+		assert_string_equal(r[0].request_id, "r 1");
+		batch_replies_free(r, n);
+	}
+
 	assert_int_equal(batch_parse("{}", 2, &r, &n, &e), EXIT_BACKEND);
 	assert_string_equal(e.msg, "$batch answer without a 'responses' array");
 	assert_int_equal(batch_parse("nonsense", 8, &r, &n, &e), EXIT_BACKEND);

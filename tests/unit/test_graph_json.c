@@ -252,6 +252,16 @@ test_describe_error(void **state)
 	graph_describe_error(502, "<html>", 6, NULL, &b);
 	assert_string_equal(b.data, "HTTP 502");
 	buf_free(&b);
+	/* control characters in a server's words are blanked */
+	{
+		static const char evil[] = "{\"error\":{\"code\":\"a\\rb\","
+		    "\"message\":\"x\\n\\u007fy\\u001b[31m\"}}";
+
+		graph_describe_error(400, evil, strlen(evil), "r\n2", &b);
+		assert_string_equal(b.data, "HTTP 400: a b: x  y [31m "
+		    "(request-id r 2)");
+		buf_free(&b);
+	}
 }
 
 int
