@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "util.h"
+#include "util/util.h"
 
 int64_t
 now_seconds(void)

@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/doc_check.sh - the man pages document what the code has, and only
-# that: every configuration key (src/config.c), policy key (src/policy.c),
-# command and option (src/main.c), exit code (src/util.h), metric name
-# (src/metrics.c) and seat kind (src/status.c) appears in its man page
+# that: every configuration key (src/conf/config.c), policy key (src/conf/policy.c),
+# command and option (src/cli/main.c), exit code (src/util/util.h), metric name
+# (src/report/metrics.c) and seat kind (src/reconcile/seats.c) appears in its man page
 # (exit codes in README.md too), and everything those pages list exists
 # in the code.  Also runs
 # mandoc's linter and man(1) with --warnings on every page and checks `licsync --help` against the
@@ -105,7 +105,7 @@ main_options() {
 			for (i = 1; i <= length(s); i++)
 				print fn, "short", substr(s, i, 1)
 		}
-	}' "$top/src/main.c"
+	}' "$top/src/cli/main.c"
 }
 
 # ---- what the pages document ----
@@ -161,7 +161,7 @@ keys_without_default() {
 
 # ---- preconditions ----
 
-for f in src/config.c src/policy.c src/main.c src/util.h README.md \
+for f in src/conf/config.c src/conf/policy.c src/cli/main.c src/util/util.h README.md \
     man/licsync.8 man/licsync.conf.5 man/licsync-policy.5; do
 	if [ ! -r "$top/$f" ]; then
 		not_ok "$f exists (top_srcdir $top)"
@@ -172,9 +172,9 @@ done
 
 # ---- configuration keys ----
 
-code_conf=$(table_keys "$top/src/config.c")
+code_conf=$(table_keys "$top/src/conf/config.c")
 doc_conf=$(cm_items "$conf5")
-check "configuration keys found in src/config.c ($(count "$code_conf"))" \
+check "configuration keys found in src/conf/config.c ($(count "$code_conf"))" \
     test "$(count "$code_conf")" -gt 0
 both_ways "config key" "$code_conf" "$doc_conf" licsync.conf.5
 missing=$(keys_without_default "$conf5")
@@ -187,9 +187,9 @@ fi
 
 # ---- policy keys ----
 
-code_pol=$(table_keys "$top/src/policy.c")
+code_pol=$(table_keys "$top/src/conf/policy.c")
 doc_pol=$(cm_items "$policy5")
-check "policy keys found in src/policy.c ($(count "$code_pol"))" \
+check "policy keys found in src/conf/policy.c ($(count "$code_pol"))" \
     test "$(count "$code_pol")" -gt 0
 both_ways "policy key" "$code_pol" "$doc_pol" licsync-policy.5
 missing=$(keys_without_default "$policy5")
@@ -203,11 +203,11 @@ fi
 # ---- commands ----
 
 code_cmds=$(sed -n -E 's/^[[:space:]]*\{ "([a-z]+)", cmd_.*/\1/p' \
-    "$top/src/main.c" | sort -u)
+    "$top/src/cli/main.c" | sort -u)
 doc_cmds=$(section "$man8" COMMANDS | cm_items)
 syn_cmds=$(section "$man8" SYNOPSIS | grep -o -E '(^|[[:space:]])\.?Cm [a-z]+' |
     sed -E 's/.*Cm //' | sort -u)
-check "commands found in src/main.c ($(count "$code_cmds"))" \
+check "commands found in src/cli/main.c ($(count "$code_cmds"))" \
     test "$(count "$code_cmds")" -gt 0
 for c in $code_cmds; do
 	check "command '$c' documented in licsync.8 COMMANDS" \
@@ -230,14 +230,14 @@ doc_flags=$(page_flags "$man8")
 code_flags=$(printf '%s\n' "$opts" | awk '
 	$2 == "long" { print "--" $3 }
 	$2 == "short" { print "-" $3 }' | sort -u)
-check "options found in src/main.c ($(count "$code_flags"))" \
+check "options found in src/cli/main.c ($(count "$code_flags"))" \
     test "$(count "$code_flags")" -gt 0
 check "main() has long options" \
     grep -q '^main long ' <<<"$opts"
 for c in $code_cmds; do
 	[ "$c" = help ] && continue
-	check "cmd_$c found in src/main.c" \
-	    grep -q "^cmd_$c[[:space:]]*(" "$top/src/main.c"
+	check "cmd_$c found in src/cli/main.c" \
+	    grep -q "^cmd_$c[[:space:]]*(" "$top/src/cli/main.c"
 done
 for f in $code_flags; do
 	check "option '$f' documented in licsync.8" in_list "$f" "$doc_flags"
@@ -253,10 +253,10 @@ done
 # ---- exit codes ----
 
 code_exits=$(sed -n -E 's/.*EXIT_[A-Z]+ = ([0-9]+).*/\1/p' \
-    "$top/src/util.h" | sort -un)
+    "$top/src/util/util.h" | sort -un)
 doc_exits=$(section "$man8" "EXIT STATUS" |
     sed -n -E 's/^\.It Sy ([0-9]+).*/\1/p' | sort -un)
-check "exit codes found in src/util.h ($(count "$code_exits"))" \
+check "exit codes found in src/util/util.h ($(count "$code_exits"))" \
     test "$(count "$code_exits")" -gt 0
 both_ways "exit code" "$code_exits" "$doc_exits" "licsync.8 EXIT STATUS"
 
@@ -268,18 +268,18 @@ both_ways "exit code" "$code_exits" "$readme_exits" "README.md table"
 # ---- metric names and seat kinds ----
 
 code_metrics=$(sed -n -E 's/^#define M_[A-Z]+[[:space:]]+"(licsync_[a-z_]+)".*/\1/p' \
-    "$top/src/metrics.c" | sort -u)
+    "$top/src/report/metrics.c" | sort -u)
 doc_metrics=$(section "$man8" METRICS |
     sed -n -E 's/^\.It Li (licsync_[a-z_]+).*/\1/p' | sort -u)
-check "metric names found in src/metrics.c ($(count "$code_metrics"))" \
+check "metric names found in src/report/metrics.c ($(count "$code_metrics"))" \
     test "$(count "$code_metrics")" -gt 0
 both_ways metric "$code_metrics" "$doc_metrics" "licsync.8 METRICS"
 code_kinds=$(sed -n -E 's/^[[:space:]]*\[SEAT_[A-Z_]+\] = "([a-z_]+)",.*/\1/p' \
-    "$top/src/status.c" | sort -u)
+    "$top/src/reconcile/seats.c" | sort -u)
 doc_kinds=$(section "$man8" "SEAT STATUS" |
     sed -n -E 's/^\.It Li //p' | tr -d ',' | tr ' ' '\n' |
     grep -v -e '^Li$' -e '^$' | sort -u)
-check "seat kinds found in src/status.c ($(count "$code_kinds"))" \
+check "seat kinds found in src/reconcile/seats.c ($(count "$code_kinds"))" \
     test "$(count "$code_kinds")" -gt 0
 both_ways "seat kind" "$code_kinds" "$doc_kinds" "licsync.8 SEAT STATUS"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "backend/batch.h"
 #include "fuzz.h"
 
 /* No control character: a server's words go to logs and terminals. */

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "fuzz.h"
-#include "util.h"
+#include "util/util.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dn.h"
+#include "directory/dn.h"
 #include "fuzz.h"
 
 int

@@ -5,9 +5,9 @@
  */
 #include <string.h>
 
+#include "conf/policy.h"
 #include "fuzz.h"
-#include "policy.h"
-#include "util.h"
+#include "util/util.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

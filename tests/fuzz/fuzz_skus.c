@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "backend/graph_json.h"
 #include "fuzz.h"
-#include "graph_json.h"
 
 static bool
 in_range(long v)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/graph_json.h"
 #include "fuzz.h"
-#include "graph_json.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/graph_json.h"
 #include "fuzz.h"
-#include "graph_json.h"
 
 static int
 on_user(void *ctx, const struct backend_user *u, struct err *e)

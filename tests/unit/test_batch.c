@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "batch.h"
-#include "retry.h"
+#include "backend/batch.h"
+#include "backend/retry.h"
 
 #define SKU "6fd2c87f-b296-42f0-b197-1e91e994b900"
 #define PLAN "113feb6c-3fe4-4440-bddc-54d774bf0318"

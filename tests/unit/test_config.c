@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "yamltest.h"
 
 /* Four lines: the smallest valid configuration. */

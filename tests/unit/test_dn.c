@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "dn.h"
+#include "directory/dn.h"
 
 static void
 assert_norm(const char *in, const char *want)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "graph_json.h"
+#include "backend/graph_json.h"
 
 #define SKU "6fd2c87f-b296-42f0-b197-1e91e994b900"
 #define G "https://graph.example/v1.0/"

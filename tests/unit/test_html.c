@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "html.h"
+#include "report/html.h"
 
 #define NOW   1764306439        /* 2025-11-28T05:07:19Z */
 #define LATER (NOW + 2 * 86400 + 3 * 3600)

@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "jwt.h"
+#include "backend/jwt.h"
 
 #define NOW 1700000000
 #define AUD "http://127.0.0.1:8080/contoso.onmicrosoft.com/oauth2/v2.0/token"

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lock.h"
+#include "util/lock.h"
 
 /* A private directory per test, with the lock file's name in it. */
 struct fixture {

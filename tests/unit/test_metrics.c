@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "report/metrics.h"
 
 
 /* A run of two apps, and a private directory to write into. */

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "conf/policy.h"
 #include "yamltest.h"
 
 #define SKU1 "6fd2c87f-b296-42f0-b197-1e91e994b900"

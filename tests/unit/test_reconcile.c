@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "reconcile.h"
+#include "reconcile/reconcile.h"
 
 struct row {
 	const char *name;

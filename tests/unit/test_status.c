@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "runstate.h"
-#include "status.h"
+#include "reconcile/seats.h"
+#include "run/runstate.h"
 
 /*
  * One app, ten seats bought, five consumed.  Holders:

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "util.h"
+#include "util/util.h"
 
 /* A private directory per test. */
 struct fixture {

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "util/util.h"
 
 /* An input and the exact error it must give. */
 struct ecase {

@@ -1,0 +1,192 @@
+/* audit.h - the SQLite audit trail: runs, entitlement history, ownership */
+#ifndef LICSYNC_AUDIT_H
+#define LICSYNC_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reconcile/reconcile.h"
+#include "reconcile/seats.h"
+#include "util/util.h"
+
+struct audit;
+
+struct run_info {
+	const char *command;
+	const char *host;
+	const char *config_sha256;
+	const char *policy_sha256;
+	int64_t started;
+};
+
+struct run_result {
+	const char *outcome;    /* "ok", "config error", "directory error" ... */
+	int exit_code;
+	long assigns, unassigns, unfulfilled, skipped;
+	long failed;            /* changes that failed (apply) */
+	bool forced;            /* safety limits overridden (--force) */
+	const char *message;    /* the error, or NULL */
+	int64_t ended;
+};
+
+/* Open or create (mode 0600) and migrate the database.  EXIT_DATABASE. */
+int audit_open(const char *path, struct audit **out, struct err *e);
+/* For reading only: no file is created and nothing is migrated. */
+int audit_open_readonly(const char *path, struct audit **out, struct err *e);
+/* False only when PATH does not exist yet (no run has recorded anything);
+ * any other trouble is left for audit_open_readonly() to report. */
+bool audit_exists(const char *path);
+void audit_close(struct audit *a);
+
+int audit_run_begin(struct audit *a, const struct run_info *ri,
+    int64_t *run_id, struct err *e);
+int audit_run_end(struct audit *a, int64_t run_id,
+    const struct run_result *rr, struct err *e);
+
+/* Users whose license for SKU licsync assigned; sorted ids. */
+int audit_owned(struct audit *a, const char *sku, struct intern *keys,
+    uint32_t **ids, size_t *n, struct err *e);
+/* When each user was first seen entitled to SKU. */
+int audit_seen(struct audit *a, const char *sku, struct intern *keys,
+    struct rc_seen **seen, size_t *n, struct err *e);
+/*
+ * Record that the sorted IDS are entitled to SKU now: new ones get NOW as
+ * their first time, the recorded ones (SEEN) that are no longer entitled
+ * are forgotten, so a returning user queues anew.
+ */
+int audit_record_entitled(struct audit *a, const char *sku,
+    const struct intern *keys, const uint32_t *ids, size_t n,
+    const struct rc_seen *seen, size_t nseen, int64_t now, struct err *e);
+
+/* One planned change, recorded as pending before it is sent. */
+struct change_row {
+	const char *action;     /* "assign" or "unassign" */
+	const char *app;
+	const char *sku;
+	const char *user;
+	const char *reason;
+};
+
+/* What became of it. */
+struct change_result {
+	const char *result;     /* "ok", "failed" or "skipped" */
+	const char *outcome;    /* outcome_name(): "ok", "no_seats" ... */
+	const char *error_code; /* the backend's, or NULL */
+	const char *error_message;
+	const char *request_id;
+	int attempts;
+	int64_t finished;
+};
+
+/* Insert ROWS as pending for RUN_ID in one transaction; IDS gets each
+ * row's id. */
+int audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
+    size_t n, int64_t now, int64_t *ids, struct err *e);
+/* Record an outcome; the caller groups these in transactions. */
+int audit_result(struct audit *a, int64_t id, const struct change_result *r,
+    struct err *e);
+/* licsync assigned SKU to USER (ownership starts), or it is gone (ends). */
+int audit_own(struct audit *a, const char *sku, const char *user,
+    int64_t since, int64_t run_id, struct err *e);
+int audit_disown(struct audit *a, const char *sku, const char *user,
+    struct err *e);
+
+/* Change rows for `licsync audit`. */
+struct audit_filter {
+	int64_t run;            /* 0: any; -1: the last run with changes */
+	int64_t since;          /* 0: any */
+	const char *user;       /* NULL: any (compared case-insensitively) */
+	const char *app;
+	const char *result;
+	int64_t until;          /* 0: any; else strictly before this time */
+	const char *action;     /* NULL: any; "assign" or "unassign" */
+};
+
+struct audit_change {
+	int64_t id, run, time;  /* time: finished, else created */
+	const char *action, *app, *sku, *user, *reason, *result, *outcome;
+	const char *error_code, *error_message, *request_id;
+	int attempts;
+};
+
+typedef int (*audit_change_fn)(void *ctx, const struct audit_change *c);
+
+/* A run, for `licsync audit --runs`. */
+struct audit_run {
+	int64_t id, started, ended;     /* ended 0: still running */
+	const char *command, *host, *outcome, *message;
+	int exit_code;
+	long assigns, unassigns, unfulfilled, skipped, failed;
+	bool forced;
+};
+
+typedef int (*audit_run_fn)(void *ctx, const struct audit_run *r);
+
+/* Runs matching F's run, since and until (other fields ignored). */
+int audit_runs(struct audit *a, const struct audit_filter *f,
+    audit_run_fn fn, void *ctx, struct err *e);
+
+int audit_changes(struct audit *a, const struct audit_filter *f,
+    audit_change_fn fn, void *ctx, struct err *e);
+
+/* Grace: since when each holder of SKU has been seen not entitled. */
+int audit_unentitled(struct audit *a, const char *sku, struct intern *keys,
+    struct rc_seen **rows, size_t *n, struct err *e);
+/* Make the recorded grace clocks of SKU be CUR (OLD: what was read). */
+int audit_record_unentitled(struct audit *a, const char *sku,
+    const struct intern *keys, const struct rc_seen *cur, size_t ncur,
+    const struct rc_seen *old, size_t nold, struct err *e);
+
+/* The directory guard: users of a policy group on the last recorded run
+ * (-1: never recorded), and recording them. */
+int audit_group_size(struct audit *a, const char *dn, long *users,
+    struct err *e);
+int audit_set_group_size(struct audit *a, const char *dn, long users,
+    int64_t run_id, struct err *e);
+
+/*
+ * Crash recovery: mark runs other than RUN_ID still 'running' as
+ * 'interrupted', and call FN for every change still pending (its outcome
+ * never recorded), oldest first.
+ */
+typedef int (*audit_pending_fn)(void *ctx, int64_t id, const char *action,
+    const char *sku, const char *user);
+int audit_unresolved(struct audit *a, int64_t run_id, audit_pending_fn fn,
+    void *ctx, struct err *e);
+
+/* The key that signs saved plans, made on first use; LEN bytes. */
+int audit_plan_key(struct audit *a, unsigned char *key, size_t len,
+    struct err *e);
+
+/*
+ * Tamper evidence: each finalised change row carries, in `hash`, the
+ * SHA-256 of its content and the previous link's hash (`seq` orders the
+ * links).  audit_verify walks the chain from the start or from the
+ * checkpoint pruning left; REP tells the first row altered, inserted or
+ * deleted.  Rows removed from the end leave no gap and are not caught.
+ */
+struct chain_report {
+	bool intact;
+	int64_t rows;           /* links verified */
+	int64_t bad_id, bad_seq;
+	char what[256];
+};
+int audit_verify(struct audit *a, struct chain_report *rep, struct err *e);
+/* Remove the change rows finalised before BEFORE, from the start of the
+ * chain, keeping a checkpoint of the cut so the rest still verifies. */
+int audit_prune(struct audit *a, int64_t before, int64_t *pruned,
+    struct err *e);
+
+/* The seats of each app as run RUN_ID left them (status). */
+int audit_record_seats(struct audit *a, int64_t run_id,
+    const struct app_status *apps, size_t n, struct err *e);
+/* Those of the last run that recorded any; *RUN_ID 0 when none did. */
+int audit_last_seats(struct audit *a, int64_t *run_id,
+    struct app_status **apps, size_t *n, struct err *e);
+
+int audit_begin(struct audit *a, struct err *e);
+int audit_commit(struct audit *a, struct err *e);
+void audit_rollback(struct audit *a);
+
+#endif

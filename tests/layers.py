@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""layers.py SRC [NUMBER] - check the include lines of SRC against
+SRC/LAYERS and print TAP lines (without the plan) numbered from NUMBER+1;
+the last line of output is "# N tests, F failed".
+
+A module is a path under SRC without its extension: src/conf/policy.c
+and src/conf/policy.h are the module conf/policy.  Checked:
+  - every folder of SRC is a layer in LAYERS, and every layer a folder;
+  - every #include "..." names a header under SRC by its folder;
+  - no module includes a header of a layer listed after its own;
+  - the modules' includes form no cycle.
+"""
+import os
+import re
+import sys
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def read_layers(src):
+    order = []
+    with open(os.path.join(src, "LAYERS")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip() or line[0].isspace():
+                continue
+            order.append(line.split()[0])
+    return order
+
+
+def modules(src):
+    """{module: [(file, line number, included header)]}"""
+    mods = {}
+    for folder in sorted(os.listdir(src)):
+        d = os.path.join(src, folder)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            if not name.endswith((".c", ".h")):
+                continue
+            mod = folder + "/" + name[:-2]
+            incs = mods.setdefault(mod, [])
+            path = os.path.join(d, name)
+            with open(path, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    m = INCLUDE.match(line)
+                    if m:
+                        incs.append((folder + "/" + name, n, m.group(1)))
+    return mods
+
+
+def find_cycle(graph):
+    """A list of modules forming a cycle, or None."""
+    state = {}
+    stack = []
+
+    def visit(m):
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph.get(m, ())):
+            if state.get(n) == 1:
+                return stack[stack.index(n):] + [n]
+            if n not in state:
+                c = visit(n)
+                if c:
+                    return c
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            c = visit(m)
+            if c:
+                return c
+    return None
+
+
+def main():
+    src = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    failed = 0
+    count = 0
+
+    def result(good, desc, detail=()):
+        nonlocal failed, count
+        count += 1
+        print("%s %d - %s" % ("ok" if good else "not ok", n + count, desc))
+        if not good:
+            failed += 1
+            for d in detail:
+                print("# " + d)
+
+    order = read_layers(src)
+    rank = {name: i for i, name in enumerate(order)}
+    folders = sorted(f for f in os.listdir(src)
+                     if os.path.isdir(os.path.join(src, f)))
+    result(sorted(order) == folders,
+           "the folders of src/ are the layers of src/LAYERS",
+           ["folders: " + " ".join(folders), "layers: " + " ".join(order)])
+
+    mods = modules(src)
+    graph = {}
+    for mod in sorted(mods):
+        layer = mod.split("/")[0]
+        bad = []
+        for path, line, header in mods[mod]:
+            target = header[:-2] if header.endswith(".h") else header
+            tlayer = target.split("/")[0] if "/" in target else None
+            if (tlayer is None or not header.endswith(".h") or
+                    not os.path.isfile(os.path.join(src, header))):
+                bad.append('%s:%d: "%s" is not a header of src/ named by '
+                           'its folder' % (path, line, header))
+                continue
+            if tlayer not in rank or layer not in rank:
+                bad.append("%s:%d: %s is not a layer of src/LAYERS" %
+                           (path, line, tlayer if tlayer not in rank
+                            else layer))
+                continue
+            if rank[tlayer] > rank[layer]:
+                bad.append('%s:%d: "%s" belongs to %s, a layer above %s' %
+                           (path, line, header, tlayer, layer))
+            if target != mod:
+                graph.setdefault(mod, set()).add(target)
+        result(not bad, "%s includes only its own layer and those below" %
+               mod, bad)
+
+    cycle = find_cycle(graph)
+    result(cycle is None, "no include cycle between modules",
+           ["cycle: " + " -> ".join(cycle)] if cycle else [])
+    print("# %d tests, %d failed" % (count, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
