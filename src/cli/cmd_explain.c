@@ -10,7 +10,8 @@
 #include <jansson.h>
 
 #include "directory/directory.h"
-#include "run/runstate.h"
+#include "cli/commands.h"
+#include "run/run.h"
 #include "store/audit.h"
 #include "util/log.h"
 
@@ -79,12 +80,12 @@ memberships(struct plan_run *pr, uint32_t u, size_t first,
 
 	*out = xcalloc(groups->n + 1, sizeof(**out));
 	for (i = 0; i < groups->n; i++) {
-		const struct dir_members *m = &pr->members[first + i];
+		const struct dir_members *m = &pr->dv.members[first + i];
 
 		if (!u32_in_sorted(m->ids, m->n, u))
 			continue;
 		(*out)[n].group = groups->v[i];
-		(*out)[n].n = directory_path(pr->dir, groups->v[i], u,
+		(*out)[n].n = directory_path(pr->dv.dir, groups->v[i], u,
 		    &(*out)[n].path);
 		n++;
 	}
@@ -148,7 +149,7 @@ holding(struct plan_run *pr, const struct app_state *as, uint32_t u,
 		if (as->h[i].user == u) {
 			w->direct = as->h[i].direct;
 			w->inherited = as->h[i].group == 0 ? NULL :
-			    intern_str(pr->bgroups, as->h[i].group - 1);
+			    intern_str(pr->bv.bgroups, as->h[i].group - 1);
 		}
 	w->owned = u32_in_sorted(as->owned, as->nowned, u);
 	for (i = 0; i < as->nseen; i++)
@@ -160,7 +161,7 @@ static void
 explain_app(struct plan_run *pr, const struct report_ctx *rc, uint32_t a,
     struct explanation *x)
 {
-	const struct app_policy *ap = &pr->pol->apps[a];
+	const struct app_policy *ap = &pr->base.pol->apps[a];
 	struct app_state *as = &pr->apps[a];
 	struct app_why *w = &x->apps[a];
 	size_t i;
@@ -567,30 +568,31 @@ gather(struct plan_run *pr, const struct explain_opts *o,
 	int r = EXIT_OK;
 
 	x->user = o->user;
-	x->now = pr->now;
+	x->now = pr->base.now;
 	x->known = intern_find(pr->keys, o->user, &x->id);
 	run_report_context(pr, skus, &rc);
 	if (x->known) {
-		x->dn = directory_user_dn(pr->dir, x->id);
-		x->backend = x->id < pr->nbu ? pr->bu[x->id] : RC_USER_UNKNOWN;
+		x->dn = directory_user_dn(pr->dv.dir, x->id);
+		x->backend = x->id < pr->bv.nbu ? pr->bv.bu[x->id] :
+		    RC_USER_UNKNOWN;
 		x->location = report_location(&rc, x->id);
-		x->location_attribute = pr->cfg->backend.location_attribute;
-		for (i = 0; i < pr->loc.nbad; i++)
-			if (pr->loc.bad[i] == x->id)
-				x->bad_location = pr->loc.bad_value[i];
+		x->location_attribute = pr->base.cfg->backend.location_attribute;
+		for (i = 0; i < pr->dv.loc.nbad; i++)
+			if (pr->dv.loc.bad[i] == x->id)
+				x->bad_location = pr->dv.loc.bad_value[i];
 	}
-	for (i = 0; i < pr->pol->protected_users.n; i++)
-		if (str_ieq(pr->pol->protected_users.v[i], o->user))
+	for (i = 0; i < pr->base.pol->protected_users.n; i++)
+		if (str_ieq(pr->base.pol->protected_users.v[i], o->user))
 			x->protected = true;
-	x->napps = pr->pol->napps;
+	x->napps = pr->base.pol->napps;
 	x->apps = xcalloc(x->napps + 1, sizeof(*x->apps));
 	for (a = 0; a < x->napps; a++)
 		explain_app(pr, &rc, (uint32_t)a, x);
 	free(skus);
-	if (pr->db != NULL) {
+	if (pr->base.db != NULL) {
 		memset(&f, 0, sizeof(f));
 		f.user = o->user;
-		r = audit_changes(pr->db, &f, on_event, x, e);
+		r = audit_changes(pr->base.db, &f, on_event, x, e);
 	}
 	pick_events(x, o->events);
 	return r;
@@ -615,7 +617,7 @@ run_explain(const struct explain_opts *o)
 	if (!x.known && x.nevents == 0) {
 		err_set(&e, "no user '%s' in the directory, the backend, the "
 		    "policy or the audit trail (%s)", o->user,
-		    pr.cfg->ldap.user_key);
+		    pr.base.cfg->ldap.user_key);
 		r = EXIT_USAGE;
 		goto out;
 	}

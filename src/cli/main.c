@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "report/report.h"
+#include "cli/commands.h"
 #include "run/run.h"
 #include "util/log.h"
 #include "util/util.h"

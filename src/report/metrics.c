@@ -189,3 +189,23 @@ metrics_write(const char *path, const struct metrics *m, struct err *e)
 {
 	return atomic_write(path, 0644, write_metrics, (void *)m, e);
 }
+
+void
+metrics_count_change(struct metrics_change **m, size_t *n, const char *app,
+    const char *action, const char *result)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*m)[i].app, app) == 0 &&
+		    strcmp((*m)[i].action, action) == 0 &&
+		    strcmp((*m)[i].result, result) == 0) {
+			(*m)[i].n++;
+			return;
+		}
+	*m = xreallocarray(*m, *n + 1, sizeof(**m));
+	(*m)[*n].app = app;
+	(*m)[*n].action = action;
+	(*m)[*n].result = result;
+	(*m)[(*n)++].n = 1;
+}

@@ -40,4 +40,9 @@ int metrics_format(FILE *fp, const struct metrics *m);
  * fsync, rename), mode 0644.  EXIT_USAGE with the reason in E. */
 int metrics_write(const char *path, const struct metrics *m, struct err *e);
 
+/* Count one change of APP (ACTION, RESULT) in *M (*N of them); the
+ * strings are kept, not copied. */
+void metrics_count_change(struct metrics_change **m, size_t *n,
+    const char *app, const char *action, const char *result);
+
 #endif

@@ -1,12 +1,29 @@
-/* run.h - the commands, wiring the stages together */
+/*
+ * run.h - one run of the pipeline: config -> policy -> directory ->
+ * backend -> reconcile -> audit -> report, for the commands that read the
+ * whole view (plan, apply, explain, status --live).  Every read fails
+ * before anything is changed, and every run that got as far as the
+ * database is recorded.  Layer: run; it may call every layer below it
+ * (src/LAYERS) and is called only by cli/.
+ */
 #ifndef LICSYNC_RUN_H
 #define LICSYNC_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "backend/backend.h"
+#include "conf/config.h"
+#include "conf/policy.h"
+#include "directory/directory.h"
+#include "reconcile/reconcile.h"
+#include "reconcile/seats.h"
 #include "report/report.h"
+#include "report/saved.h"
 #include "store/audit.h"
 
+/* How a command runs the pipeline. */
 struct plan_opts {
 	const char *config_path;
 	enum report_format format;
@@ -19,50 +36,151 @@ struct plan_opts {
 	const char *metrics_file; /* --metrics: Prometheus text here */
 };
 
-/* Validate offline; ONLINE also binds, gets a token and looks up every
- * policy group and SKU. */
-int run_check(const char *config_path, bool dump, bool online);
-
-struct audit_opts {
-	const char *config_path;
-	enum report_format format;
-	const char *run;        /* NULL, "last" or a run id */
-	const char *since;      /* NULL, ISO 8601, or a duration ago (7d) */
-	const char *user;
-	const char *app;
-	const char *result;     /* NULL, ok, failed, skipped or pending */
-	const char *until;      /* NULL, or like since: before this */
-	const char *action;     /* NULL, assign or unassign */
-	bool runs;              /* list runs instead of changes */
-	bool verify;            /* check the hash chain */
-	const char *prune_before; /* remove rows finalised before this */
-	int wait;               /* --wait: seconds to wait for the lock */
+/* Holders as read, before the backend's strings are final. */
+struct holder_tmp {
+	uint32_t user;
+	bool direct;
+	uint32_t group;         /* id in groups + 1; 0: none */
 };
 
-/* List recorded changes; exit 1 for a bad filter. */
-int run_audit(const struct audit_opts *o);
-int run_plan(const struct plan_opts *o);
-/* plan, then carry it out through the backend */
-int run_apply(const struct plan_opts *o);
-
-struct status_opts {
-	const char *config_path;
-	enum report_format format;
-	bool live;              /* read the directory and backend now */
-	const char *metrics_file;
+struct app_state {
+	const char *sku;
+	long purchased, consumed;
+	struct holder_tmp *h;
+	size_t nh, caph;
+	struct rc_holder *holders;
+	uint32_t *owned;
+	size_t nowned;
+	struct rc_seen *seen;
+	size_t nseen;
+	struct rc_seen *unentitled;     /* grace clocks as recorded */
+	size_t nunentitled;
+	uint32_t *exclude_users;
+	size_t nexclude_users;
+	/* indexes into the flattened group list */
+	size_t first_group, first_excl;
 };
 
-/* Seats per app, from the last run that saw a whole view, or live. */
-int run_status(const struct status_opts *o);
-
-struct explain_opts {
-	const char *config_path;
-	enum report_format format;  /* text, json or csv */
-	const char *user;       /* the user key */
-	int events;             /* audit events to show per app */
+/* backend.usage_location: what users without one get set first. */
+struct locations {
+	char (*dir)[3];         /* per key id: the directory's code, or "" */
+	size_t ndir;
+	uint32_t *bad;          /* keys whose directory value is no code */
+	char **bad_value;       /* ... and that value */
+	size_t nbad;
+	char (*set)[3];         /* per key id: the code to set, or "" */
+	size_t nset;
 };
 
-/* Why USER has, or has not, each app; reads live, changes nothing. */
-int run_explain(const struct explain_opts *o);
+/* The run itself: its inputs, its records, its clock. */
+struct run_base {
+	struct config *cfg;
+	struct policy *pol;
+	struct audit *db;           /* NULL: inspect, no database yet */
+	int64_t run_id;
+	int64_t now;                /* now_seconds() at the run's start */
+	int64_t started;
+	double t0;                  /* monotonic start, for the duration */
+	int lock_fd;
+	bool inspect;               /* read-only: no lock, nothing recorded */
+	struct provenance pv;       /* what the plan is computed from */
+};
+
+/* What the directory said: the members of every policy group. */
+struct dir_view {
+	const char **gdns;          /* flattened groups, then excludes */
+	size_t ngdns;
+	struct dir_members *members;
+	struct dir_stats dst;
+	struct locations loc;
+	struct directory *dir;      /* explain: kept open for group paths */
+};
+
+/* What the backend said; the backend stays open for apply. */
+struct backend_view {
+	const struct backend_ops *ops;
+	struct backend *be;
+	struct backend_sku *skus;
+	size_t nskus;
+	struct intern *bgroups;     /* backend group ids */
+	struct intern *bids;        /* backend object ids */
+	uint8_t *bu;                /* enum rc_backend_user per key */
+	size_t nbu;
+	size_t backend_users;
+	uint32_t *bid_of;           /* key id -> bids id + 1; 0: none */
+	size_t nbid_of;
+};
+
+/* What the safety checks decided. */
+struct safety_state {
+	bool forced;                /* --force overrode a safety limit */
+	bool stopped;               /* a safety stop */
+	bool skip_record;           /* plan: the guard distrusts this view */
+	bool guard;                 /* the group guard tripped */
+};
+
+/* apply: one outcome per plan change. */
+struct apply_state {
+	struct change_outcome *results;
+	size_t failed;
+};
+
+/*
+ * One run, by stage.  keys, apps and plan are what every stage shares:
+ * the user keys seen anywhere, each policy app's state, and the plan.
+ */
+struct plan_run {
+	struct run_base base;
+	struct intern *keys;
+	struct app_state *apps;     /* one per policy app */
+	uint32_t *protected_ids;
+	struct dir_view dv;
+	struct backend_view bv;
+	struct rc_plan plan;
+	struct safety_state sf;
+	struct apply_state ap;
+};
+
+enum run_mode {
+	RUN_PLAN,
+	RUN_APPLY,
+	RUN_INSPECT,    /* explain, status --live: read, record nothing */
+};
+
+/*
+ * Everything up to a reconciled plan.  PLAN and APPLY take the lock,
+ * record the run and recover interrupted ones; INSPECT opens the
+ * database read-only (a missing one reads as empty), takes no lock,
+ * records nothing and keeps the directory open (pr->dir).  Call
+ * run_free whatever it returns.
+ */
+int run_prepare(struct plan_run *pr, const struct plan_opts *o,
+    enum run_mode mode, struct err *e);
+void run_free(struct plan_run *pr);
+/* The resolved SKU of each app; free the array. */
+const char **run_app_skus(struct plan_run *pr);
+void run_report_context(struct plan_run *pr, const char **skus,
+    struct report_ctx *rc);
+/* The seats of each app after the run, its changes that succeeded
+ * counted in: OUT has one per policy app; app_status_free it. */
+void run_seats(struct plan_run *pr, struct app_status *out);
+/* Record run_seats with the run. */
+int run_record_seats(struct plan_run *pr, struct err *e);
+/* --metrics PATH for the run of COMMAND that ends with exit code R. */
+int run_write_metrics(struct plan_run *pr, const char *path,
+    const char *command, int r, struct err *e);
+
+/* The report of the plan (or of what apply did) on stdout in O's format,
+ * the line of -q instead, and the saved plan of -o.  E may be NULL. */
+int run_output(struct plan_run *pr, const struct plan_opts *o,
+    struct err *e);
+/* apply: carry out the plan through the backend; exit 6 when some
+ * changes failed. */
+int run_execute(struct plan_run *pr, struct err *e);
+/* The end of plan and apply (COMMAND): the seats the run leaves, the
+ * run's outcome R recorded, the error logged, --metrics.  Returns the
+ * exit code. */
+int run_finish(struct plan_run *pr, const struct plan_opts *o,
+    const char *command, int r, struct err *e);
 
 #endif

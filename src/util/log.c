@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/util.h"
 
 static enum log_level cur_level = LOG_LVL_INFO;
 static bool to_syslog;
@@ -99,4 +100,10 @@ log_summary(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsyslog(LOG_NOTICE, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_err(const struct err *e)
+{
+	log_error("%s", e->msg);
 }

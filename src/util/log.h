@@ -22,6 +22,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
  * diagnostics go to stderr (the report is there). */
 void log_summary(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct err;
+/* log_error of E's message. */
+void log_err(const struct err *e);
+
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "reconcile/seats.h"
-#include "run/runstate.h"
+#include "run/run.h"
 
 /*
  * One app, ten seats bought, five consumed.  Holders:
@@ -55,7 +55,7 @@ setup(void **state)
 	f->ap.name = "acme-crm";
 	f->pol.apps = &f->ap;
 	f->pol.napps = 1;
-	pr->pol = &f->pol;
+	pr->base.pol = &f->pol;
 	f->as.sku = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 	f->as.purchased = 10;
 	f->as.consumed = 5;
@@ -162,7 +162,7 @@ test_apply(void **state)
 	f->results[1].result = "ok";
 	f->results[2].result = "ok";
 	f->results[3].result = "failed";
-	f->pr.results = f->results;
+	f->pr.ap.results = f->results;
 	run_seats(&f->pr, st);
 	expect(&st[0], want);
 	free(st[0].app);
@@ -177,7 +177,7 @@ test_pending(void **state)
 	struct app_status st[1];
 
 	f->results[2].result = "ok";
-	f->pr.results = f->results;
+	f->pr.ap.results = f->results;
 	run_seats(&f->pr, st);
 	assert_int_equal(st[0].seats[SEAT_TO_ASSIGN], 1);
 	assert_int_equal(st[0].seats[SEAT_TO_UNASSIGN], 2);
