@@ -8,6 +8,7 @@ and src/conf/policy.h are the module conf/policy.  Checked:
   - every folder of SRC is a layer in LAYERS, and every layer a folder;
   - every #include "..." names a header under SRC by its folder;
   - no module includes a header of a layer listed after its own;
+  - no two modules share a file name (src/liblicsync.a holds them all);
   - the modules' includes form no cycle.
 """
 import os
@@ -123,6 +124,14 @@ def main():
                 graph.setdefault(mod, set()).add(target)
         result(not bad, "%s includes only its own layer and those below" %
                mod, bad)
+
+    seen = {}
+    for mod in sorted(mods):
+        seen.setdefault(mod.split("/")[1], []).append(mod)
+    twice = ["%s: %s" % (b, " ".join(m)) for b, m in sorted(seen.items())
+             if len(m) > 1]
+    result(not twice, "no two modules share a file name (one archive "
+           "holds their objects)", twice)
 
     cycle = find_cycle(graph)
     result(cycle is None, "no include cycle between modules",

@@ -70,6 +70,12 @@ file bare low/a.h
 verdict "checker: an include without its folder fails" 1 bare \
 	'"a.h" is not a header of src/ named by its folder'
 
+tree twice low high
+file twice low/a.c
+file twice high/a.h
+verdict "checker: two modules of one file name fail" 1 twice \
+	"a: high/a low/a"
+
 tree extra low
 mkdir -p "$T/extra/stray"
 verdict "checker: a folder missing from LAYERS fails" 1 extra \
