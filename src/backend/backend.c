@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "conf/config.h"
 
 static const struct backend_ops *const backends[] = {
 	&backend_graph_ops,

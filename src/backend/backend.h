@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 #include "backend/batch.h"
-#include "conf/config.h"
 #include "util/util.h"
+
+struct config_backend;
 
 struct backend_sku {
 	char *id;               /* GUID, lower-case */

@@ -13,6 +13,7 @@
 #include "backend/graph_json.h"
 #include "backend/http.h"
 #include "backend/jwt.h"
+#include "conf/config.h"
 #include "util/log.h"
 
 #define USERS_SELECT "id,userPrincipalName,usageLocation,assignedLicenses," \

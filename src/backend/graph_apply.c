@@ -12,6 +12,7 @@
 #include "backend/graph_int.h"
 #include "backend/http.h"
 #include "backend/retry.h"
+#include "conf/config.h"
 #include "util/log.h"
 
 /* x-ms-throttle-limit-percentage: from 80 % of the limit, pause sending

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "backend/graph_json.h"
+#include "conf/config.h"
 
 #define MAX_COUNT 2147483647LL  /* Graph's counts are 32-bit */
 #define MAX_LIFETIME 86400      /* no token lives longer than a day */

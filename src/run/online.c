@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "backend/backend.h"
+#include "conf/policy.h"
 #include "directory/directory.h"
 #include "directory/dn.h"
 #include "run/online.h"

@@ -4,9 +4,9 @@
 
 #include <stdio.h>
 
-#include "conf/config.h"
-#include "conf/policy.h"
-#include "util/util.h"
+struct config;
+struct err;
+struct policy;
 
 /*
  * Bind to the directory and report each policy group (groups and

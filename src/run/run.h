@@ -13,15 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/backend.h"
-#include "conf/config.h"
-#include "conf/policy.h"
 #include "directory/directory.h"
 #include "reconcile/reconcile.h"
-#include "reconcile/seats.h"
-#include "report/report.h"
 #include "report/saved.h"
-#include "store/audit.h"
+
+struct app_status;
+struct audit;
+struct backend;
+struct backend_ops;
+struct backend_sku;
+struct change_outcome;
+struct config;
+struct policy;
+struct report_ctx;
 
 /* How a command runs the pipeline. */
 struct plan_opts {
