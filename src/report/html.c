@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "report/html.h"
+#include "report/reason.h"
+#include "util/util.h"
 
 static const char style[] =
 	":root{color-scheme:light}\n"

@@ -5,8 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "directory/directory.h"
 #include "reconcile/seats.h"
-#include "report/report.h"
+#include "report/reason.h"
 
 /*
  * Write the report of C as one HTML5 page headed TITLE: CSS inline, no

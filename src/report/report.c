@@ -1,15 +1,23 @@
 /*
- * report.c - renders a plan.  All wording of reasons lives here; the
- * reconciler only hands over enums.  Output depends on nothing but the
- * plan, so two runs on the same state print the same bytes.
+ * report.c - renders a plan, audit rows and seats as text, JSON and CSV.
+ * The words of the reasons come from reason.c; the HTML pages are
+ * html.c's.  Output depends on nothing but the plan, so two runs on the
+ * same state print the same bytes.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "report/html.h"
+#include "conf/policy.h"
+#include "directory/directory.h"
+#include "reconcile/reconcile.h"
+#include "reconcile/seats.h"
+#include "report/reason.h"
 #include "report/report.h"
+#include "store/audit.h"
+#include "util/util.h"
 
 int
 report_parse_format(const char *s, enum report_format *f)
@@ -25,143 +33,6 @@ report_parse_format(const char *s, enum report_format *f)
 	else
 		return -1;
 	return 0;
-}
-
-static void
-cause_text(struct buf *b, const struct app_policy *ap, enum rc_cause cause,
-    uint32_t arg)
-{
-	switch (cause) {
-	case RC_NOT_IN_GROUPS:
-		buf_addstr(b, "not in any group of the app");
-		break;
-	case RC_EXCLUDED_GROUP:
-		buf_printf(b, "excluded by group %s",
-		    ap->exclude_groups.v[arg]);
-		break;
-	case RC_EXCLUDED_USER:
-		buf_addstr(b, "excluded by exclude_users");
-		break;
-	}
-}
-
-const char *
-report_location(const struct report_ctx *c, uint32_t key)
-{
-	if (c->locations == NULL || key >= c->nlocations ||
-	    c->locations[key][0] == '\0')
-		return NULL;
-	return c->locations[key];
-}
-
-static void
-change_reason(struct buf *b, const struct report_ctx *c,
-    const struct rc_change *ch)
-{
-	const struct app_policy *ap = &c->policy->apps[ch->app];
-	const char *loc;
-
-	if (ch->action == RC_ASSIGN) {
-		buf_printf(b, "member of %s", ap->groups.v[ch->arg]);
-		if ((loc = report_location(c, ch->user)) != NULL)
-			buf_printf(b, "; set usage location %s, then assign",
-			    loc);
-		return;
-	}
-	cause_text(b, ap, ch->cause, ch->arg);
-	if (ap->remove == REMOVE_ALL)
-		buf_addstr(b, "; remove: all");
-	else
-		buf_addstr(b, "; assigned by licsync (remove: owned)");
-}
-
-char *
-report_reason(const struct report_ctx *c, const struct rc_change *ch)
-{
-	struct buf why = { 0 };
-
-	change_reason(&why, c, ch);
-	return why.data;
-}
-
-/* "2d 3h", "5h 10m", "45m", "30s": the two largest units. */
-static void
-duration_text(struct buf *b, int64_t s)
-{
-	static const struct { int64_t secs; char unit; } units[] = {
-		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
-	};
-	size_t i, shown = 0;
-
-	if (s < 1)
-		s = 1;
-	for (i = 0; i < 4 && shown < 2; i++) {
-		if (s < units[i].secs && shown == 0)
-			continue;
-		if (s / units[i].secs > 0)
-			buf_printf(b, "%s%lld%c", shown > 0 ? " " : "",
-			    (long long)(s / units[i].secs), units[i].unit);
-		s %= units[i].secs;
-		shown++;
-	}
-}
-
-static void
-kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
-{
-	const struct app_policy *ap = &c->policy->apps[k->app];
-
-	switch (k->reason) {
-	case RC_KEEP_PROTECTED:
-		if (k->entitled) {
-			buf_addstr(b, "protected user; entitled but not "
-			    "assigned");
-			return;
-		}
-		buf_addstr(b, "protected user; ");
-		break;
-	case RC_KEEP_INHERITED:
-		buf_printf(b, "inherited from group %s; ",
-		    k->group != NULL ? k->group : "?");
-		break;
-	case RC_KEEP_NOT_OWNED:
-	case RC_KEEP_REMOVE_NEVER:
-	case RC_KEEP_GRACE:
-		break;
-	}
-	cause_text(b, ap, k->cause, k->arg);
-	if (k->reason == RC_KEEP_NOT_OWNED)
-		buf_addstr(b, "; not assigned by licsync (remove: owned)");
-	else if (k->reason == RC_KEEP_REMOVE_NEVER)
-		buf_addstr(b, "; remove: never");
-	else if (k->reason == RC_KEEP_GRACE) {
-		buf_addstr(b, "; removal due in ");
-		duration_text(b, k->due - c->now);
-	}
-}
-
-char *
-report_kept_reason(const struct report_ctx *c, const struct rc_kept *k)
-{
-	struct buf why = { 0 };
-
-	kept_reason(&why, c, k);
-	return why.data;
-}
-
-const char *
-report_skip_reason(enum rc_skip_reason r)
-{
-	switch (r) {
-	case RC_SKIP_UNKNOWN_USER:
-		return "unknown to the backend";
-	case RC_SKIP_NO_LOCATION:
-		return "no usage location";
-	case RC_SKIP_BAD_LOCATION:
-		return "no usage location, and the directory's is not an ISO "
-		    "3166 code";
-	}
-	return "?";
 }
 
 static const char *
@@ -201,15 +72,14 @@ static json_t *
 change_el(const struct report_ctx *c, size_t i)
 {
 	const struct rc_change *ch = &c->plan->changes[i];
-	struct buf why = { 0 };
+	char *why = report_reason(c, ch);
 	json_t *o;
 
-	change_reason(&why, c, ch);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
 	    "action", action_name(ch->action),
 	    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
-	    "user", intern_str(c->keys, ch->user), "reason", why.data);
-	buf_free(&why);
+	    "user", intern_str(c->keys, ch->user), "reason", why);
+	free(why);
 	if (ch->action == RC_ASSIGN && report_location(c, ch->user) != NULL)
 		json_object_set_new(o, "usage_location",
 		    json_string(report_location(c, ch->user)));
@@ -249,12 +119,11 @@ static json_t *
 kept_el(const struct report_ctx *c, size_t i)
 {
 	const struct rc_kept *k = &c->plan->kept[i];
-	struct buf why = { 0 };
+	char *why = report_kept_reason(c, k);
 	json_t *o;
 
-	kept_reason(&why, c, k);
-	o = row(c, k->app, k->user, why.data);
-	buf_free(&why);
+	o = row(c, k->app, k->user, why);
+	free(why);
 	return o;
 }
 
@@ -371,14 +240,13 @@ report_csv(FILE *fp, const struct report_ctx *c)
 		const struct rc_change *ch = &p->changes[i];
 		const struct change_outcome *r = c->results != NULL ?
 		    &c->results[i] : NULL;
-		struct buf why = { 0 };
+		char *why = report_reason(c, ch);
 
-		change_reason(&why, c, ch);
 		csv_field(fp, action_name(ch->action), false);
 		csv_field(fp, c->policy->apps[ch->app].name, false);
 		csv_field(fp, c->skus[ch->app], false);
 		csv_field(fp, intern_str(c->keys, ch->user), false);
-		csv_field(fp, why.data, r == NULL);
+		csv_field(fp, why, r == NULL);
 		if (r != NULL) {
 			csv_field(fp, r->result != NULL ? r->result : "pending",
 			    false);
@@ -386,7 +254,7 @@ report_csv(FILE *fp, const struct report_ctx *c)
 			csv_field(fp, r->request_id != NULL ? r->request_id :
 			    "", true);
 		}
-		buf_free(&why);
+		free(why);
 	}
 }
 
@@ -435,19 +303,19 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 	fprintf(fp, "\n%s (sku %s):\n", c->policy->apps[a].name, c->skus[a]);
 	for (i = 0; i < p->nchanges; i++) {
 		const struct rc_change *ch = &p->changes[i];
-		struct buf why = { 0 };
+		char *why;
 
 		if (ch->app != a)
 			continue;
-		change_reason(&why, c, ch);
+		why = report_reason(c, ch);
 		fprintf(fp, "  %c %-8s %s: %s",
 		    ch->action == RC_ASSIGN ? '+' : '-',
 		    action_name(ch->action), intern_str(c->keys, ch->user),
-		    why.data);
+		    why);
 		if (c->results != NULL)
 			text_result(fp, &c->results[i]);
 		fputc('\n', fp);
-		buf_free(&why);
+		free(why);
 	}
 	if (s->unfulfilled > 0) {
 		fprintf(fp, "  ! %zu waiting for a seat, in order:",
@@ -462,14 +330,14 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 			    intern_str(c->keys, p->skipped[i].user),
 			    report_skip_reason(p->skipped[i].reason));
 	for (i = 0; i < p->nkept; i++) {
-		struct buf why = { 0 };
+		char *why;
 
 		if (p->kept[i].app != a)
 			continue;
-		kept_reason(&why, c, &p->kept[i]);
+		why = report_kept_reason(c, &p->kept[i]);
 		fprintf(fp, "  = kept     %s: %s\n",
-		    intern_str(c->keys, p->kept[i].user), why.data);
-		buf_free(&why);
+		    intern_str(c->keys, p->kept[i].user), why);
+		free(why);
 	}
 }
 
@@ -540,9 +408,9 @@ report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 	case REPORT_JSON:
 		report_json(fp, c);
 		break;
-	case REPORT_HTML:
-		return report_html(fp, c, c->results != NULL ?
-		    "licsync apply" : "licsync plan", now_seconds());
+	case REPORT_HTML:       /* the page is report_html's */
+		errno = EINVAL;
+		return -1;
 	}
 	fflush(fp);
 	return ferror(fp) ? -1 : 0;

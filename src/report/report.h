@@ -1,4 +1,8 @@
-/* report.h - the plan for people (text) and tools (json, csv) */
+/*
+ * report.h - the plan for people (text) and tools (json, csv); the HTML
+ * page is report_html (html.h), which the caller picks for REPORT_HTML.
+ * The wording of the reasons is reason.h's.
+ */
 #ifndef LICSYNC_REPORT_H
 #define LICSYNC_REPORT_H
 
@@ -9,46 +13,13 @@
 #include "directory/directory.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/seats.h"
+#include "report/reason.h"
 #include "store/audit.h"
-
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML };
-
-/* What became of a change (apply); result NULL: not known (pending). */
-struct change_outcome {
-	const char *result;            /* "ok", "failed", "skipped" */
-	const char *outcome;           /* "ok", "no_seats", ... */
-	char *error;                   /* "code: message", or NULL */
-	char *request_id;
-	int attempts;
-};
-
-struct report_ctx {
-	const struct policy *policy;
-	const char *const *skus;       /* resolved GUID per app */
-	const struct intern *keys;
-	const struct rc_plan *plan;
-	const struct dir_stats *dir;
-	const char *user_key;          /* the directory attribute */
-	size_t backend_users;
-	const struct change_outcome *results; /* per change, or NULL */
-	int64_t now;                   /* for "removal due in ..." */
-	/* per key id: the usage location set before assigning, or "" */
-	const char (*locations)[3];
-	size_t nlocations;
-};
-
-/* The usage location C sets for user KEY before assigning, or NULL. */
-const char *report_location(const struct report_ctx *c, uint32_t key);
 
 /* "text", "json" or "csv"; returns -1 for anything else. */
 int report_parse_format(const char *s, enum report_format *f);
-/* Why CHANGE is in the plan, in words; free it. */
-char *report_reason(const struct report_ctx *c, const struct rc_change *ch);
-/* Why the kept user K is kept, in words; free it. */
-char *report_kept_reason(const struct report_ctx *c, const struct rc_kept *k);
-/* Why a user was skipped, in words. */
-const char *report_skip_reason(enum rc_skip_reason r);
-/* Returns 0, or -1 when writing failed. */
+/* Returns 0, or -1 when writing failed; REPORT_HTML is report_html's, and
+ * here fails with EINVAL. */
 int report_plan(FILE *fp, enum report_format f, const struct report_ctx *c);
 
 /* The backend's error of C, "code: message", into B (empty: none). */
