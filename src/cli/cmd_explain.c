@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "directory/directory.h"
+#include "report/audit_rows.h"
+#include "report/csv.h"
 #include "report/reason.h"
 #include "run/runstate.h"
 #include "store/audit.h"

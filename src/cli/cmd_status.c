@@ -13,6 +13,7 @@
 #include "reconcile/seats.h"
 #include "report/html.h"
 #include "report/metrics.h"
+#include "report/status.h"
 #include "run/runstate.h"
 #include "store/audit.h"
 #include "util/log.h"
