@@ -1,7 +1,7 @@
 /*
  * report.c - the plan, and with apply the result of each change, as text
  * for people and as JSON or CSV for tools.  The words of the reasons come
- * from reason.c; the HTML page is html.c's.  Output depends on
+ * from reason.c; the HTML page is html_plan.c's.  Output depends on
  * nothing but the plan, so two runs on the same state print the same
  * bytes.
  */
