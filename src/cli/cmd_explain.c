@@ -9,8 +9,11 @@
 
 #include <jansson.h>
 
-#include "directory/directory.h"
 #include "cli/commands.h"
+#include "directory/directory.h"
+#include "report/audit_rows.h"
+#include "report/csv.h"
+#include "report/reason.h"
 #include "run/run.h"
 #include "store/audit.h"
 #include "util/log.h"
@@ -128,15 +131,13 @@ decide(struct plan_run *pr, const struct report_ctx *rc, uint32_t a,
 			w->decision = D_WAITING;
 			w->position = i + 1;
 			w->waiting = s->unfulfilled;
-			w->reason = xasprintf("no seat left: number %zu of %zu "
-			    "waiting, in order of entitlement", i + 1,
+			w->reason = report_waiting_reason(i + 1,
 			    s->unfulfilled);
 			return;
 		}
 	w->decision = D_NONE;
-	w->reason = xstrdup(w->entitled ? (w->direct || w->inherited ?
-	    "holds it, as entitled" : "entitled") : w->direct ||
-	    w->inherited ? "holds it" : "does not hold it, as not entitled");
+	w->reason = xstrdup(report_settled_reason(w->entitled,
+	    w->direct || w->inherited != NULL));
 }
 
 static void
@@ -174,8 +175,7 @@ explain_app(struct plan_run *pr, const struct report_ctx *rc, uint32_t a,
 	if (!x->known) {
 		w->in = xcalloc(1, sizeof(*w->in));
 		w->out = xcalloc(1, sizeof(*w->out));
-		w->reason = xstrdup("not a user of the directory or the "
-		    "backend");
+		w->reason = xstrdup(report_unknown_reason());
 		return;
 	}
 	w->nin = memberships(pr, x->id, as->first_group, &ap->groups, &w->in);

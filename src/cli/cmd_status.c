@@ -9,11 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "conf/config.h"
 #include "reconcile/seats.h"
 #include "report/html.h"
 #include "report/metrics.h"
-#include "cli/commands.h"
+#include "report/status.h"
 #include "run/run.h"
 #include "store/audit.h"
 #include "util/log.h"

@@ -1,12 +1,24 @@
-/* html.h - the plan, and the seats, as self-contained HTML pages */
+/*
+ * html.h - the plan (html_plan.c), and the seats (html_status.c), as
+ * self-contained HTML pages.  The commands choose them for --format html:
+ * report_plan and report_status write text, JSON and CSV only.
+ *
+ * Only pointers pass in, but the headers below come along: whoever calls
+ * these fills in a report_ctx, the plan and directory counts it points
+ * to, or the seats of each app, and needs their types (the unit tests
+ * include this header alone).
+ */
 #ifndef LICSYNC_HTML_H
 #define LICSYNC_HTML_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "directory/directory.h"
+#include "reconcile/reconcile.h"
 #include "reconcile/seats.h"
-#include "report/report.h"
+#include "report/context.h"
 
 /*
  * Write the report of C as one HTML5 page headed TITLE: CSS inline, no

@@ -1,15 +1,23 @@
 /*
- * report.c - renders a plan.  All wording of reasons lives here; the
- * reconciler only hands over enums.  Output depends on nothing but the
- * plan, so two runs on the same state print the same bytes.
+ * report.c - the plan, and with apply the result of each change, as text
+ * for people and as JSON or CSV for tools.  The words of the reasons come
+ * from reason.c; the HTML page is html_plan.c's.  Output depends on
+ * nothing but the plan, so two runs on the same state print the same
+ * bytes.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "report/html.h"
+#include "conf/policy.h"
+#include "directory/directory.h"
+#include "reconcile/reconcile.h"
+#include "report/csv.h"
+#include "report/reason.h"
 #include "report/report.h"
+#include "util/util.h"
 
 int
 report_parse_format(const char *s, enum report_format *f)
@@ -25,143 +33,6 @@ report_parse_format(const char *s, enum report_format *f)
 	else
 		return -1;
 	return 0;
-}
-
-static void
-cause_text(struct buf *b, const struct app_policy *ap, enum rc_cause cause,
-    uint32_t arg)
-{
-	switch (cause) {
-	case RC_NOT_IN_GROUPS:
-		buf_addstr(b, "not in any group of the app");
-		break;
-	case RC_EXCLUDED_GROUP:
-		buf_printf(b, "excluded by group %s",
-		    ap->exclude_groups.v[arg]);
-		break;
-	case RC_EXCLUDED_USER:
-		buf_addstr(b, "excluded by exclude_users");
-		break;
-	}
-}
-
-const char *
-report_location(const struct report_ctx *c, uint32_t key)
-{
-	if (c->locations == NULL || key >= c->nlocations ||
-	    c->locations[key][0] == '\0')
-		return NULL;
-	return c->locations[key];
-}
-
-static void
-change_reason(struct buf *b, const struct report_ctx *c,
-    const struct rc_change *ch)
-{
-	const struct app_policy *ap = &c->policy->apps[ch->app];
-	const char *loc;
-
-	if (ch->action == RC_ASSIGN) {
-		buf_printf(b, "member of %s", ap->groups.v[ch->arg]);
-		if ((loc = report_location(c, ch->user)) != NULL)
-			buf_printf(b, "; set usage location %s, then assign",
-			    loc);
-		return;
-	}
-	cause_text(b, ap, ch->cause, ch->arg);
-	if (ap->remove == REMOVE_ALL)
-		buf_addstr(b, "; remove: all");
-	else
-		buf_addstr(b, "; assigned by licsync (remove: owned)");
-}
-
-char *
-report_reason(const struct report_ctx *c, const struct rc_change *ch)
-{
-	struct buf why = { 0 };
-
-	change_reason(&why, c, ch);
-	return why.data;
-}
-
-/* "2d 3h", "5h 10m", "45m", "30s": the two largest units. */
-static void
-duration_text(struct buf *b, int64_t s)
-{
-	static const struct { int64_t secs; char unit; } units[] = {
-		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
-	};
-	size_t i, shown = 0;
-
-	if (s < 1)
-		s = 1;
-	for (i = 0; i < 4 && shown < 2; i++) {
-		if (s < units[i].secs && shown == 0)
-			continue;
-		if (s / units[i].secs > 0)
-			buf_printf(b, "%s%lld%c", shown > 0 ? " " : "",
-			    (long long)(s / units[i].secs), units[i].unit);
-		s %= units[i].secs;
-		shown++;
-	}
-}
-
-static void
-kept_reason(struct buf *b, const struct report_ctx *c, const struct rc_kept *k)
-{
-	const struct app_policy *ap = &c->policy->apps[k->app];
-
-	switch (k->reason) {
-	case RC_KEEP_PROTECTED:
-		if (k->entitled) {
-			buf_addstr(b, "protected user; entitled but not "
-			    "assigned");
-			return;
-		}
-		buf_addstr(b, "protected user; ");
-		break;
-	case RC_KEEP_INHERITED:
-		buf_printf(b, "inherited from group %s; ",
-		    k->group != NULL ? k->group : "?");
-		break;
-	case RC_KEEP_NOT_OWNED:
-	case RC_KEEP_REMOVE_NEVER:
-	case RC_KEEP_GRACE:
-		break;
-	}
-	cause_text(b, ap, k->cause, k->arg);
-	if (k->reason == RC_KEEP_NOT_OWNED)
-		buf_addstr(b, "; not assigned by licsync (remove: owned)");
-	else if (k->reason == RC_KEEP_REMOVE_NEVER)
-		buf_addstr(b, "; remove: never");
-	else if (k->reason == RC_KEEP_GRACE) {
-		buf_addstr(b, "; removal due in ");
-		duration_text(b, k->due - c->now);
-	}
-}
-
-char *
-report_kept_reason(const struct report_ctx *c, const struct rc_kept *k)
-{
-	struct buf why = { 0 };
-
-	kept_reason(&why, c, k);
-	return why.data;
-}
-
-const char *
-report_skip_reason(enum rc_skip_reason r)
-{
-	switch (r) {
-	case RC_SKIP_UNKNOWN_USER:
-		return "unknown to the backend";
-	case RC_SKIP_NO_LOCATION:
-		return "no usage location";
-	case RC_SKIP_BAD_LOCATION:
-		return "no usage location, and the directory's is not an ISO "
-		    "3166 code";
-	}
-	return "?";
 }
 
 static const char *
@@ -201,15 +72,14 @@ static json_t *
 change_el(const struct report_ctx *c, size_t i)
 {
 	const struct rc_change *ch = &c->plan->changes[i];
-	struct buf why = { 0 };
+	char *why = report_reason(c, ch);
 	json_t *o;
 
-	change_reason(&why, c, ch);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
 	    "action", action_name(ch->action),
 	    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
-	    "user", intern_str(c->keys, ch->user), "reason", why.data);
-	buf_free(&why);
+	    "user", intern_str(c->keys, ch->user), "reason", why);
+	free(why);
 	if (ch->action == RC_ASSIGN && report_location(c, ch->user) != NULL)
 		json_object_set_new(o, "usage_location",
 		    json_string(report_location(c, ch->user)));
@@ -249,12 +119,11 @@ static json_t *
 kept_el(const struct report_ctx *c, size_t i)
 {
 	const struct rc_kept *k = &c->plan->kept[i];
-	struct buf why = { 0 };
+	char *why = report_kept_reason(c, k);
 	json_t *o;
 
-	kept_reason(&why, c, k);
-	o = row(c, k->app, k->user, why.data);
-	buf_free(&why);
+	o = row(c, k->app, k->user, why);
+	free(why);
 	return o;
 }
 
@@ -339,26 +208,6 @@ report_json(FILE *fp, const struct report_ctx *c)
 	json_decref(be);
 }
 
-/* RFC 4180: quote fields holding a comma, quote or line break. */
-void
-csv_field(FILE *fp, const char *s, bool last)
-{
-	const char *p;
-
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, fp);
-	} else {
-		fputc('"', fp);
-		for (p = s; *p; p++) {
-			if (*p == '"')
-				fputc('"', fp);
-			fputc(*p, fp);
-		}
-		fputc('"', fp);
-	}
-	fputs(last ? "\r\n" : ",", fp);
-}
-
 static void
 report_csv(FILE *fp, const struct report_ctx *c)
 {
@@ -371,14 +220,13 @@ report_csv(FILE *fp, const struct report_ctx *c)
 		const struct rc_change *ch = &p->changes[i];
 		const struct change_outcome *r = c->results != NULL ?
 		    &c->results[i] : NULL;
-		struct buf why = { 0 };
+		char *why = report_reason(c, ch);
 
-		change_reason(&why, c, ch);
 		csv_field(fp, action_name(ch->action), false);
 		csv_field(fp, c->policy->apps[ch->app].name, false);
 		csv_field(fp, c->skus[ch->app], false);
 		csv_field(fp, intern_str(c->keys, ch->user), false);
-		csv_field(fp, why.data, r == NULL);
+		csv_field(fp, why, r == NULL);
 		if (r != NULL) {
 			csv_field(fp, r->result != NULL ? r->result : "pending",
 			    false);
@@ -386,7 +234,7 @@ report_csv(FILE *fp, const struct report_ctx *c)
 			csv_field(fp, r->request_id != NULL ? r->request_id :
 			    "", true);
 		}
-		buf_free(&why);
+		free(why);
 	}
 }
 
@@ -435,19 +283,19 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 	fprintf(fp, "\n%s (sku %s):\n", c->policy->apps[a].name, c->skus[a]);
 	for (i = 0; i < p->nchanges; i++) {
 		const struct rc_change *ch = &p->changes[i];
-		struct buf why = { 0 };
+		char *why;
 
 		if (ch->app != a)
 			continue;
-		change_reason(&why, c, ch);
+		why = report_reason(c, ch);
 		fprintf(fp, "  %c %-8s %s: %s",
 		    ch->action == RC_ASSIGN ? '+' : '-',
 		    action_name(ch->action), intern_str(c->keys, ch->user),
-		    why.data);
+		    why);
 		if (c->results != NULL)
 			text_result(fp, &c->results[i]);
 		fputc('\n', fp);
-		buf_free(&why);
+		free(why);
 	}
 	if (s->unfulfilled > 0) {
 		fprintf(fp, "  ! %zu waiting for a seat, in order:",
@@ -462,14 +310,14 @@ text_app(FILE *fp, const struct report_ctx *c, uint32_t a)
 			    intern_str(c->keys, p->skipped[i].user),
 			    report_skip_reason(p->skipped[i].reason));
 	for (i = 0; i < p->nkept; i++) {
-		struct buf why = { 0 };
+		char *why;
 
 		if (p->kept[i].app != a)
 			continue;
-		kept_reason(&why, c, &p->kept[i]);
+		why = report_kept_reason(c, &p->kept[i]);
 		fprintf(fp, "  = kept     %s: %s\n",
-		    intern_str(c->keys, p->kept[i].user), why.data);
-		buf_free(&why);
+		    intern_str(c->keys, p->kept[i].user), why);
+		free(why);
 	}
 }
 
@@ -540,294 +388,9 @@ report_plan(FILE *fp, enum report_format f, const struct report_ctx *c)
 	case REPORT_JSON:
 		report_json(fp, c);
 		break;
-	case REPORT_HTML:
-		return report_html(fp, c, c->results != NULL ?
-		    "licsync apply" : "licsync plan", now_seconds());
-	}
-	fflush(fp);
-	return ferror(fp) ? -1 : 0;
-}
-
-/* ---- audit rows ---- */
-
-void
-report_audit_error(const struct audit_change *c, struct buf *b)
-{
-	buf_add(b, "", 0);
-	if (c->error_code != NULL)
-		buf_addstr(b, c->error_code);
-	if (c->error_code != NULL && c->error_message != NULL)
-		buf_addstr(b, ": ");
-	if (c->error_message != NULL)
-		buf_addstr(b, c->error_message);
-}
-
-void
-report_audit_begin(FILE *fp, enum report_format f)
-{
-	if (f == REPORT_TEXT)
-		fprintf(fp, "%-20s %5s %-8s %-16s %-32s %-8s %s\n", "TIME", "RUN",
-		    "ACTION", "APP", "USER", "RESULT", "ERROR / REQUEST-ID");
-	else if (f == REPORT_CSV)
-		fputs("time,run,action,app,sku,user,result,error,request-id,"
-		    "reason\r\n", fp);
-}
-
-void
-report_audit_row(FILE *fp, enum report_format f, const struct audit_change *c,
-    size_t n)
-{
-	char when[21];
-	struct buf err = { 0 };
-	json_t *o;
-	char *text;
-
-	format_utc(c->time, when);
-	report_audit_error(c, &err);
-	switch (f) {
-	case REPORT_HTML:       /* main.c refuses it */
-		break;
-	case REPORT_TEXT:
-		fprintf(fp, "%-20s %5lld %-8s %-16s %-32s %s", when,
-		    (long long)c->run, c->action, c->app, c->user, c->result);
-		if (err.len > 0)
-			fprintf(fp, "%*s%s%s%s", (int)(9 - strlen(c->result) % 9),
-			    "", err.data, c->request_id != NULL ? " / " : "",
-			    c->request_id != NULL ? c->request_id : "");
-		fputc('\n', fp);
-		break;
-	case REPORT_CSV:
-		fprintf(fp, "%s,%lld,", when, (long long)c->run);
-		csv_field(fp, c->action, false);
-		csv_field(fp, c->app, false);
-		csv_field(fp, c->sku, false);
-		csv_field(fp, c->user, false);
-		csv_field(fp, c->result, false);
-		csv_field(fp, err.data, false);
-		csv_field(fp, c->request_id != NULL ? c->request_id : "", false);
-		csv_field(fp, c->reason, true);
-		break;
-	case REPORT_JSON:
-		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
-		    "s:s, s:o, s:i}", "time", when, "run", (json_int_t)c->run,
-		    "action", c->action, "app", c->app, "sku", c->sku,
-		    "user", c->user, "result", c->result,
-		    "error", err.len > 0 ? json_string(err.data) : json_null(),
-		    "request-id", c->request_id != NULL ?
-		    json_string(c->request_id) : json_null(),
-		    "reason", c->reason,
-		    "outcome", c->outcome != NULL ? json_string(c->outcome) :
-		    json_null(), "attempts", c->attempts);
-		text = json_dumps(o, JSON_PRESERVE_ORDER);
-		fprintf(fp, "%s\n  %s", n == 0 ? "[" : ",", text);
-		free(text);
-		json_decref(o);
-		break;
-	}
-	buf_free(&err);
-}
-
-int
-report_audit_end(FILE *fp, enum report_format f, size_t n)
-{
-	if (f == REPORT_JSON)
-		fputs(n == 0 ? "[]\n" : "\n]\n", fp);
-	fflush(fp);
-	return ferror(fp) ? -1 : 0;
-}
-
-/* ---- runs ---- */
-
-void
-report_run_begin(FILE *fp, enum report_format f)
-{
-	if (f == REPORT_TEXT)
-		fprintf(fp, "%5s %-20s %-20s %-8s %-16s %4s %7s %7s %7s %7s %s\n",
-		    "RUN", "STARTED", "ENDED", "COMMAND", "OUTCOME", "EXIT",
-		    "+ASSIGN", "-REMOVE", "FAILED", "WAITING", "FORCED");
-	else if (f == REPORT_CSV)
-		fputs("run,started,ended,command,host,outcome,exit,assigns,"
-		    "unassigns,failed,unfulfilled,skipped,forced,message\r\n",
-		    fp);
-}
-
-void
-report_run_row(FILE *fp, enum report_format f, const struct audit_run *run,
-    size_t n)
-{
-	char started[21], ended[21] = "";
-	char *text;
-	json_t *o;
-
-	format_utc(run->started, started);
-	if (run->ended > 0)
-		format_utc(run->ended, ended);
-	switch (f) {
-	case REPORT_HTML:       /* main.c refuses it */
-		break;
-	case REPORT_TEXT:
-		fprintf(fp, "%5lld %-20s %-20s %-8s %-16s %4d %7ld %7ld %7ld "
-		    "%7ld %s\n", (long long)run->id, started,
-		    run->ended > 0 ? ended : "-", run->command, run->outcome,
-		    run->exit_code, run->assigns, run->unassigns, run->failed,
-		    run->unfulfilled, run->forced ? "yes" : "no");
-		break;
-	case REPORT_CSV:
-		fprintf(fp, "%lld,%s,%s,", (long long)run->id, started, ended);
-		csv_field(fp, run->command, false);
-		csv_field(fp, run->host, false);
-		csv_field(fp, run->outcome, false);
-		fprintf(fp, "%d,%ld,%ld,%ld,%ld,%ld,%s,", run->exit_code,
-		    run->assigns, run->unassigns, run->failed, run->unfulfilled,
-		    run->skipped, run->forced ? "yes" : "no");
-		csv_field(fp, run->message != NULL ? run->message : "", true);
-		break;
-	case REPORT_JSON:
-		o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:I, s:I, "
-		    "s:I, s:I, s:I, s:b, s:o}", "run", (json_int_t)run->id,
-		    "started", started, "ended", run->ended > 0 ?
-		    json_string(ended) : json_null(), "command", run->command,
-		    "host", run->host, "outcome", run->outcome,
-		    "exit", run->exit_code >= 0 ? json_integer(run->exit_code) :
-		    json_null(), "assigns", (json_int_t)run->assigns,
-		    "unassigns", (json_int_t)run->unassigns,
-		    "failed", (json_int_t)run->failed,
-		    "unfulfilled", (json_int_t)run->unfulfilled,
-		    "skipped", (json_int_t)run->skipped, "forced", run->forced,
-		    "message", run->message != NULL ?
-		    json_string(run->message) : json_null());
-		text = json_dumps(o, JSON_PRESERVE_ORDER);
-		fprintf(fp, "%s\n  %s", n == 0 ? "[" : ",", text);
-		free(text);
-		json_decref(o);
-		break;
-	}
-}
-
-/* ---- status ---- */
-
-static json_t *
-source_json(const struct status_source *src)
-{
-	char started[21], ended[21];
-
-	format_utc(src->started, started);
-	format_utc(src->ended, ended);
-	if (src->live)
-		return json_pack("{s:b, s:s}", "live", 1, "read", ended);
-	return json_pack("{s:b, s:I, s:s, s:s, s:s, s:o}", "live", 0,
-	    "run", (json_int_t)src->run, "command", src->command,
-	    "outcome", src->outcome, "started", started, "ended",
-	    src->ended > 0 ? json_string(ended) : json_null());
-}
-
-static void
-status_json(FILE *fp, const struct app_status *apps, size_t napps,
-    const struct status_source *src)
-{
-	json_t *o;
-	char *text;
-	size_t i, k;
-
-	o = source_json(src);
-	text = json_dumps(o, JSON_PRESERVE_ORDER);
-	fprintf(fp, "{\n  \"source\": %s,\n  \"apps\": [", text);
-	free(text);
-	json_decref(o);
-	for (i = 0; i < napps; i++) {
-		o = json_pack("{s:s, s:s}", "app", apps[i].app, "sku",
-		    apps[i].sku);
-		for (k = 0; k < SEAT_NKINDS; k++)
-			json_object_set_new(o, seat_kind_names[k],
-			    json_integer(apps[i].seats[k]));
-		text = json_dumps(o, JSON_PRESERVE_ORDER);
-		fprintf(fp, "%s\n    %s", i > 0 ? "," : "", text);
-		free(text);
-		json_decref(o);
-	}
-	fputs(napps > 0 ? "\n  ]\n}\n" : "]\n}\n", fp);
-}
-
-static void
-status_csv(FILE *fp, const struct app_status *apps, size_t napps)
-{
-	size_t i, k;
-
-	fputs("app,sku", fp);
-	for (k = 0; k < SEAT_NKINDS; k++)
-		fprintf(fp, ",%s", seat_kind_names[k]);
-	fputs("\r\n", fp);
-	for (i = 0; i < napps; i++) {
-		csv_field(fp, apps[i].app, false);
-		csv_field(fp, apps[i].sku, false);
-		for (k = 0; k < SEAT_NKINDS; k++)
-			fprintf(fp, "%ld%s", apps[i].seats[k],
-			    k + 1 < SEAT_NKINDS ? "," : "\r\n");
-	}
-}
-
-/* "held_by_others" as the column head "HELD-BY-OTHERS" */
-static void
-column_head(char *out, size_t len, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name[i] != '\0' && i + 1 < len; i++)
-		out[i] = name[i] == '_' ? '-' : (char)(name[i] >= 'a' &&
-		    name[i] <= 'z' ? name[i] - 'a' + 'A' : name[i]);
-	out[i] = '\0';
-}
-
-static void
-status_text(FILE *fp, const struct app_status *apps, size_t napps,
-    const struct status_source *src)
-{
-	char when[21], head[SEAT_NKINDS][32];
-	int w = 3, cw[SEAT_NKINDS];
-	size_t i, k;
-
-	format_utc(src->live ? src->ended : src->ended > 0 ? src->ended :
-	    src->started, when);
-	if (src->live)
-		fprintf(fp, "Seats read live at %s\n\n", when);
-	else
-		fprintf(fp, "Seats as of run %lld (%s, %s), ended %s\n\n",
-		    (long long)src->run, src->command, src->outcome, when);
-	for (i = 0; i < napps; i++)
-		if ((int)strlen(apps[i].app) > w)
-			w = (int)strlen(apps[i].app);
-	fprintf(fp, "%-*s", w, "APP");
-	for (k = 0; k < SEAT_NKINDS; k++) {
-		column_head(head[k], sizeof(head[k]), seat_kind_names[k]);
-		cw[k] = strlen(head[k]) > 9 ? (int)strlen(head[k]) : 9;
-		fprintf(fp, " %*s", cw[k], head[k]);
-	}
-	fputc('\n', fp);
-	for (i = 0; i < napps; i++) {
-		fprintf(fp, "%-*s", w, apps[i].app);
-		for (k = 0; k < SEAT_NKINDS; k++)
-			fprintf(fp, " %*ld", cw[k], apps[i].seats[k]);
-		fputc('\n', fp);
-	}
-	if (napps == 0)
-		fputs("(no apps)\n", fp);
-}
-
-int
-report_status(FILE *fp, enum report_format f, const struct app_status *apps,
-    size_t napps, const struct status_source *src)
-{
-	switch (f) {
-	case REPORT_TEXT:
-	case REPORT_HTML:       /* status.c renders it */
-		status_text(fp, apps, napps, src);
-		break;
-	case REPORT_JSON:
-		status_json(fp, apps, napps, src);
-		break;
-	case REPORT_CSV:
-		status_csv(fp, apps, napps);
-		break;
+	case REPORT_HTML:       /* the page is report_html's */
+		errno = EINVAL;
+		return -1;
 	}
 	fflush(fp);
 	return ferror(fp) ? -1 : 0;

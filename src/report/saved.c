@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "report/report.h"
 #include "report/saved.h"
 
 /* HMAC-SHA-256 over the canonical form of DOC (without "signature"). */

@@ -8,8 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report/report.h"
 #include "util/util.h"
+
+struct report_ctx;
 
 #define PLAN_KEY_LEN 32
 

@@ -115,7 +115,10 @@ run_output(struct plan_run *pr, const struct plan_opts *o, struct err *e)
 		r = save_plan(pr, o->out_file, &rc, e);
 	if (r == EXIT_OK && o->quiet) {
 		quiet_summary(pr);
-	} else if (r == EXIT_OK && report_plan(stdout, o->format, &rc) != 0) {
+	} else if (r == EXIT_OK && (o->format == REPORT_HTML ?
+	    report_html(stdout, &rc, rc.results != NULL ? "licsync apply" :
+	    "licsync plan", now_seconds()) :
+	    report_plan(stdout, o->format, &rc)) != 0) {
 		err_set(e, "cannot write the report: %s", strerror(errno));
 		r = EXIT_USAGE;
 	}

@@ -15,6 +15,7 @@
 
 #include "directory/directory.h"
 #include "reconcile/reconcile.h"
+#include "report/context.h"
 #include "report/saved.h"
 
 struct app_status;
@@ -22,10 +23,8 @@ struct audit;
 struct backend;
 struct backend_ops;
 struct backend_sku;
-struct change_outcome;
 struct config;
 struct policy;
-struct report_ctx;
 
 /* How a command runs the pipeline. */
 struct plan_opts {
