@@ -15,8 +15,6 @@ export LICSYNC_LOG_STDERR=1
 unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/licsync-test.XXXXXX")
-TAP_N=0
-TAP_FAILED=0
 GRAPH_PID=""
 
 # The secrets of the test set-up; tests grep output for them.
@@ -38,58 +36,10 @@ SLAPD_NO_TRAP=1
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# ---- TAP ----
+# ---- TAP (tests/tap.sh) ----
 
-ok() {          # ok DESC -- passes
-	TAP_N=$((TAP_N + 1))
-	echo "ok $TAP_N - $1"
-}
-
-not_ok() {      # not_ok DESC [DETAIL...]
-	TAP_N=$((TAP_N + 1))
-	TAP_FAILED=$((TAP_FAILED + 1))
-	echo "not ok $TAP_N - $1"
-	shift
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/# /'
-	done
-}
-
-check() {       # check DESC CMD... : passes when CMD exits 0
-	desc=$1
-	shift
-	if "$@" >"$T/check.out" 2>&1; then
-		ok "$desc"
-	else
-		not_ok "$desc" "command failed: $*" "$(head -c 4000 "$T/check.out")"
-	fi
-}
-
-is() {          # is DESC GOT WANT
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1" "got:  $2" "want: $3"
-	fi
-}
-
-contains() {    # contains DESC HAYSTACK NEEDLE
-	case $2 in
-	*"$3"*) ok "$1" ;;
-	*) not_ok "$1" "missing: $3" "in: $(printf '%s' "$2" | head -c 3000)" ;;
-	esac
-}
-
-tap_skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
-tap_done() {
-	echo "1..$TAP_N"
-	[ "$TAP_FAILED" -eq 0 ]
-	exit $?
-}
+TAP_OUT=$T/check.out
+. "$top_srcdir/tests/tap.sh"
 
 # ---- licsync ----
 
