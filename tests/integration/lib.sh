@@ -1,6 +1,7 @@
 # tests/integration/lib.sh - sourced by the integration tests (bash).
 #
-# Gives each test a private directory ($T), TAP output, a throwaway slapd
+# Gives each test a private directory ($T), TAP output (tests/tap.sh),
+# policy and tenant-state builders, a throwaway slapd
 # (tests/slapd.sh), the project's Graph test server, and a licsync.conf
 # pointing at both.  Everything started here is stopped on exit.
 
@@ -69,6 +70,81 @@ PY
 	else
 		not_ok "$1" "$(head -c 6000 "$T/json.diff")"
 	fi
+}
+
+# ---- policies ----
+
+# policy_begin [ITEM...]: start $T/policy.yaml with top-level ITEMs (see
+# policy_app), then "apps:".
+policy_begin() {
+	_policy=$T/policy.yaml
+	: >"$_policy"
+	_policy_items "" "$@"
+	echo "apps:" >>"$_policy"
+}
+
+# policy_app NAME SKU [ITEM...]: add app NAME with that sku to the policy
+# policy_begin started.  Each ITEM, in order, is
+#   KEY=CNS    for KEY ending in "groups": a block list, cn=CN,$G each word
+#   KEY=WORDS  for KEY ending in "users": a block list of the words
+#   KEY=VALUE  otherwise "KEY: VALUE" (remove=all)
+#   LINE       anything else, as it is ("grace: 2d")
+# A KEY with an empty value, and an empty LINE, are left out.
+policy_app() {
+	printf '  %s:\n    sku: %s\n' "$1" "$2" >>"$_policy"
+	shift 2
+	_policy_items "    " "$@"
+}
+
+_policy_items() {       # _policy_items INDENT ITEM...
+	local in=$1 item key val w
+	shift
+	for item in "$@"; do
+		if [[ ! $item =~ ^[a-z_]+= ]]; then
+			[ -z "$item" ] || printf '%s%s\n' "$in" "$item"
+			continue
+		fi
+		key=${item%%=*}
+		val=${item#*=}
+		[ -n "$val" ] || continue
+		case $key in
+		*groups)
+			printf '%s%s:\n' "$in" "$key"
+			for w in $val; do printf '%s  - cn=%s,%s\n' "$in" "$w" "$G"; done
+			;;
+		*users)
+			printf '%s%s:\n' "$in" "$key"
+			for w in $val; do printf '%s  - %s\n' "$in" "$w"; done
+			;;
+		*)
+			printf '%s%s: %s\n' "$in" "$key" "$val"
+			;;
+		esac
+	done >>"$_policy"
+}
+
+# policy REMOVE GROUPS [ITEM...]: the usual policy, acme-crm alone, after
+# the top-level items of the array POLICY_TOP.
+POLICY_TOP=()
+policy() {
+	policy_begin ${POLICY_TOP[@]+"${POLICY_TOP[@]}"}
+	policy_app acme-crm "$SKU_CRM" remove="$1" groups="$2" "${@:3}"
+}
+
+# ---- the tenant ----
+
+# mkstate [MKSTATE-ARGS...]: write $T/state.json (see mkstate.py), then
+# run $STATE_FILTER on it when set, for what mkstate.py cannot say.
+mkstate() {
+	python3 "$top_srcdir/tests/integration/mkstate.py" "$@" \
+		>"$T/state.json" || { echo "Bail out! mkstate.py $*"; exit 1; }
+	[ -z "${STATE_FILTER:-}" ] || "$STATE_FILTER" "$T/state.json"
+}
+
+# state [MKSTATE-ARGS...]: mkstate, and make it the Graph server's state.
+state() {
+	mkstate "$@"
+	graph_state "$T/state.json"
 }
 
 # ---- servers ----
