@@ -86,24 +86,12 @@ graph_config() {        # graph_config JSON: PUT /_test/config
 }
 
 # policy WIKI-GROUPS: the four apps; the wiki's groups vary by run.
-policy() {
-	{
-		echo "apps:"
-		echo "  acme-crm:"
-		echo "    sku: $SKU_CRM"
-		echo "    remove: all"
-		echo "    groups: [\"cn=sales,$G\"]"
-		echo "  acme-wiki:"
-		echo "    sku: $SKU_WIKI"
-		echo "    groups:"
-		for g in $1; do echo "      - cn=$g,$G"; done
-		echo "  acme-cad:"
-		echo "    sku: $SKU_CAD"
-		echo "    groups: [\"cn=engineering,$G\"]"
-		echo "  acme-addon:"
-		echo "    sku: $SKU_ADDON"
-		echo "    groups: [\"cn=unix-admins,$G\"]"
-	} >"$T/policy.yaml"
+four_apps() {   # four_apps WIKI-GROUPS: the policy, acme-wiki for these groups
+	policy_begin
+	policy_app acme-crm "$SKU_CRM" remove=all "groups: [\"cn=sales,$G\"]"
+	policy_app acme-wiki "$SKU_WIKI" groups="$1"
+	policy_app acme-cad "$SKU_CAD" "groups: [\"cn=engineering,$G\"]"
+	policy_app acme-addon "$SKU_ADDON" "groups: [\"cn=unix-admins,$G\"]"
 }
 
 at() {          # at EPOCH licsync-ARGS...: run licsync at that time
@@ -138,7 +126,7 @@ is "no database yet: exit 8" "$RC" 8
 contains "no database yet: says so" "$ERR" "licsync.db: cannot open the database"
 
 # ---- run 1: 13 changes, 2 of them refused by Graph ----
-policy "support"
+four_apps "support"
 : >"$T/graph.log"
 curl -sf -X POST "$GRAPH_BASE/_test/reset-stats" >/dev/null
 at $T1 apply
@@ -317,7 +305,7 @@ is "--run last: the last run with changes (not the plan)" \
 
 # ---- run 3: frank now has BASE; the wiki grows by contractors ----
 state_edit 'lic("frank", "'$SKU_BASE'")'
-policy "support contractors"
+four_apps "support contractors"
 : >"$T/graph.log"
 at $T2 apply --format json
 is "run 3: exit 6 (dave still refused)" "$RC" 6
@@ -349,7 +337,7 @@ fi
 
 # ---- run 4: every write throttled (503), no retries allowed ----
 sed -i 's/^backend:$/backend:\n  max_retries: 0/' "$T/licsync.conf"
-policy "support contractors engineering"
+four_apps "support contractors engineering"
 : >"$T/graph.log"
 graph_config '{"latency_ms": 1500}'
 LICSYNC_TEST_NOW=$T3 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" \
