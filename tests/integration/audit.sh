@@ -345,12 +345,8 @@ LICSYNC_TEST_NOW=$T3 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" \
 apply_pid=$!
 # Once the users are read, answer every Graph request with 503: the
 # $batch, arriving later, sleeps its latency before the fault is drawn.
-i=0
-until grep -q '"path":"/v1.0/users?' "$T/graph.log"; do
-	i=$((i + 1))
-	[ $i -gt 300 ] && break
-	sleep 0.02
-done
+wait_for "run 4: the users are read" 6 \
+	grep -q '"path":"/v1.0/users?' "$T/graph.log"
 graph_config '{"fault_503": 1.0}'
 wait $apply_pid
 RC=$?
@@ -528,12 +524,8 @@ sed -i 's/^backend:$/backend:\n  concurrency: 1/' "$T/licsync.conf"
 graph_config '{"latency_ms": 1000}'
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" 2>"$T/err" &
 apply_pid=$!
-i=0
-until grep -q '"batch_items"' "$T/graph.log"; do
-	i=$((i + 1))
-	[ $i -gt 1000 ] && break
-	sleep 0.02
-done
+wait_for "token refused half-way: the first batch is sent" 20 \
+	grep -q '"batch_items"' "$T/graph.log"
 state_edit 's["client_secret"] = "rotated"'
 curl -sf -X POST "$GRAPH_BASE/_test/expire-tokens" >/dev/null
 wait $apply_pid
@@ -576,12 +568,8 @@ is "token refused half-way: the next apply does the rest" \
 graph_config '{"latency_ms": 1500}'
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" 2>"$T/err" &
 apply_pid=$!
-i=0
-until grep -q '"batch_items"' "$T/graph.log"; do
-	i=$((i + 1))
-	[ $i -gt 1000 ] && break
-	sleep 0.02
-done
+wait_for "crash: the first batch is sent" 20 \
+	grep -q '"batch_items"' "$T/graph.log"
 sleep 0.5
 kill -KILL $apply_pid
 wait $apply_pid 2>/dev/null
@@ -723,15 +711,8 @@ check "--prune-before: there are rows to prune" test "$before" -gt 0
 graph_config '{"latency_ms": 1500}'
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/bg.out" 2>&1 &
 bg=$!
-i=0
-until [ "$(cat "$T/licsync.lock" 2>/dev/null)" = "$bg" ]; do
-	i=$((i + 1))
-	if [ $i -gt 500 ]; then
-		not_ok "the background apply took the lock"
-		break
-	fi
-	sleep 0.01
-done
+wait_for "the background apply took the lock" 5 \
+	sh -c '[ "$(cat "$1" 2>/dev/null)" = "$2" ]' sh "$T/licsync.lock" "$bg"
 t0=$(date +%s)
 run_licsync audit --prune-before 2026-03-01
 is "--prune-before during a run: exit 7" "$RC" 7
