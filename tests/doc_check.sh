@@ -19,40 +19,7 @@ man8=$top/man/licsync.8
 conf5=$top/man/licsync.conf.5
 policy5=$top/man/licsync-policy.5
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-
-skip() {        # DESCRIPTION REASON
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-# check DESCRIPTION COMMAND...: one test, passing when COMMAND succeeds.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
-# Print a diagnostic (TAP comment) for each line of stdin.
-diag() {
-	sed 's/^/# /'
-}
+. "$here/tap.sh"
 
 # in_list WORD LIST: LIST is newline-separated.
 in_list() {
@@ -165,8 +132,7 @@ for f in src/conf/config.c src/conf/policy.c src/cli/main.c src/util/util.h READ
     man/licsync.8 man/licsync.conf.5 man/licsync-policy.5; do
 	if [ ! -r "$top/$f" ]; then
 		not_ok "$f exists (top_srcdir $top)"
-		echo "1..$n"
-		exit 1
+		tap_done
 	fi
 done
 
@@ -366,5 +332,4 @@ else
 	done
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

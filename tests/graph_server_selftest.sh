@@ -33,20 +33,13 @@ trap 'exit 1' INT TERM HUP
 
 # ---------------------------------------------------------------- TAP
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-notok() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	echo "# last status: ${status:-none}; body: $(head -c 400 "$tmp/body" 2>/dev/null)"
+TAP_OUT=$tmp/check.out
+. "$here/tap.sh"
+# Every failure shows the last response.
+last_response() {
+	echo "last status: ${status:-none}; body: $(head -c 400 "$tmp/body" 2>/dev/null)"
 }
-# check DESC COMMAND...: ok when COMMAND succeeds.
-check() {
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else notok "$desc"; fi
-}
+TAP_DIAG=last_response
 
 # ------------------------------------------------------------ helpers
 
@@ -89,21 +82,25 @@ jv() {
 		"$tmp/body" "$1" 2>/dev/null
 }
 
-# start_server DIR ARGS...: start graph_server.py with --port-file DIR/port
-# and --log DIR/log; sets port, spid and base.  Fails if no port appears.
+# start_server [-d DESC] DIR ARGS...: start graph_server.py with
+# --port-file DIR/port and --log DIR/log; sets port, spid and base.  A
+# test (DESC) that fails, as start_server does, if no port appears.
 start_server() {
-	local dir=$1 i; shift
+	local desc="" dir
+	if [ "$1" = -d ]; then
+		desc=$2
+		shift 2
+	fi
+	dir=$1
+	shift
+	: "${desc:=server ${dir##*/} starts and writes its port file}"
 	mkdir -p "$dir"
 	python3 "$server" --port-file "$dir/port" --log "$dir/log" "$@" \
 		2>"$dir/stderr" &
 	spid=$!
 	pids+=("$spid")
 	port=
-	for i in $(seq 200); do
-		[ -s "$dir/port" ] && break
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for "$desc" 10 test -s "$dir/port"
 	port=$(cat "$dir/port" 2>/dev/null)
 	base="http://127.0.0.1:$port"
 	[ -n "$port" ]
@@ -190,13 +187,11 @@ EOF
 
 # ===================================================== main server
 
-if ! start_server "$tmp/s1" --state "$tmp/state.json" --seed 1; then
-	notok "server starts and writes its port file"
+if ! start_server -d "server starts and writes its port file" \
+	"$tmp/s1" --state "$tmp/state.json" --seed 1; then
 	cat "$tmp/s1/stderr" >&2
-	echo "1..$n"
-	exit 1
+	tap_done
 fi
-ok "server starts and writes its port file"
 main_pid=$spid
 main_base=$base
 main_port=$port
@@ -695,10 +690,11 @@ req GET "$base/v1.0/subscribedSkus" -H "$auth"
 s3=$status
 req GET "$base/v1.0/subscribedSkus" -H "$auth"
 s4=$status
-for i in $(seq 100); do
-	kill -0 "$f5_pid" 2>/dev/null || break
-	sleep 0.05
-done
+gone() {        # gone PID: the process has exited
+	! kill -0 "$1" 2>/dev/null
+}
+wait_for "--max-requests: the server exits after request N+1" 5 gone "$f5_pid" ||
+	kill "$f5_pid" 2>/dev/null
 wait "$f5_pid" 2>/dev/null
 rc=$?
 check "--max-requests: request N+1 is 503 and the server exits (status 3)" \
@@ -897,5 +893,4 @@ python3 "$server" --state "$tmp/broken.json" --port-file "$tmp/never" 2>/dev/nul
 rc=$?
 check "a malformed state file exits 2 without a port file" test "$rc" = 2 -a ! -e "$tmp/never"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

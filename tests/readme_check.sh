@@ -22,29 +22,11 @@ readme=${README_MD:-$top/README.md}
 # The commands the README must name, whatever else it says.
 required="contrib/demo.sh contrib/test.sh"
 
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-
-# Print a diagnostic (TAP comment) for each line of stdin.
-diag() {
-	sed 's/^/# /'
-}
+. "$here/tap.sh"
 
 if [ ! -r "$readme" ]; then
 	not_ok "README.md readable ($readme)"
-	echo "1..$n"
-	exit 1
+	tap_done
 fi
 
 # The first word of each command line of the ```sh blocks that is a path
@@ -128,5 +110,4 @@ for c in $cmds; do
 	fi
 done
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -26,55 +26,20 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-n=0
-failed=0
+TAP_OUT=$tmp/check.out
+. "$here/tap.sh"
 
-# result STATUS DESCRIPTION: one TAP line; on failure the command's output
-# (in $tmp/out) as diagnostics.
+# result STATUS DESCRIPTION: passes when STATUS is 0; on failure the
+# command's output (in $tmp/out) as diagnostics.
 result() {
-	n=$((n + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
+		ok "$2"
+	elif [ -s "$tmp/out" ]; then
+		not_ok "$2" "$(cat "$tmp/out")"
 	else
-		echo "not ok $n - $2"
-		failed=1
-		if [ -s "$tmp/out" ]; then
-			sed 's/^/# /' "$tmp/out"
-		fi
+		not_ok "$2"
 	fi
 	: >"$tmp/out"
-}
-
-# check DESCRIPTION CMD...: CMD must succeed.
-check() {
-	local desc=$1
-	shift
-	"$@" >"$tmp/out" 2>&1
-	result $? "$desc"
-}
-
-# check_rc RC DESCRIPTION CMD...: CMD must exit with RC.
-check_rc() {
-	local want=$1 desc=$2 rc
-	shift 2
-	"$@" >"$tmp/out" 2>&1
-	rc=$?
-	if [ "$rc" = "$want" ]; then
-		result 0 "$desc"
-	else
-		echo "exit status $rc, expected $want" >>"$tmp/out"
-		result 1 "$desc"
-	fi
-}
-
-# equal DESCRIPTION GOT WANT
-equal() {
-	if [ "$2" = "$3" ]; then
-		result 0 "$1"
-	else
-		printf 'got:  %s\nwant: %s\n' "$2" "$3" >"$tmp/out"
-		result 1 "$1"
-	fi
 }
 
 svc() {
@@ -93,7 +58,7 @@ users='(objectClass=inetOrgPerson)'
 gen=$data/gen_ldif.py
 python3 "$gen" --users 1200 --big-group bigteam:1200 >"$tmp/big.ldif"
 result $? "gen_ldif.py writes 1200 users and a 1200-member group"
-equal "gen_ldif.py: bigteam has 1200 direct members" \
+is "gen_ldif.py: bigteam has 1200 direct members" \
 	"$(grep -c '^member: cn=user' "$tmp/big.ldif")" 1200
 
 python3 "$gen" --users 50 --groups 30 --members-per-group 4 --seed 7 \
@@ -102,7 +67,7 @@ python3 "$gen" --users 50 --groups 30 --members-per-group 4 --seed 7 \
 		>"$tmp/g2.ldif"
 cmp "$tmp/g1.ldif" "$tmp/g2.ldif" >"$tmp/out" 2>&1
 result $? "gen_ldif.py: same seed, same output"
-equal "gen_ldif.py: group0025 nests group0024 and group0020" \
+is "gen_ldif.py: group0025 nests group0024 and group0020" \
 	"$(sed -n '/^dn: cn=group0025,/,/^$/p' "$tmp/g1.ldif" |
 		grep -c '^member: cn=group00\(24\|20\),')" 2
 
@@ -124,20 +89,20 @@ if [ -z "${SLAPD_PID:-}" ]; then
 	exit 1
 fi
 
-equal "SLAPD_DIR is private (mode 700)" "$(stat -c %a "$SLAPD_DIR")" 700
-equal "SLAPD_URI matches SLAPD_PORT" "$SLAPD_URI" \
+is "SLAPD_DIR is private (mode 700)" "$(stat -c %a "$SLAPD_DIR")" 700
+is "SLAPD_URI matches SLAPD_PORT" "$SLAPD_URI" \
 	"ldap://127.0.0.1:$SLAPD_PORT"
-equal "SLAPD_PID is slapd's pid file" "$(cat "$SLAPD_DIR/slapd.pid")" \
+is "SLAPD_PID is slapd's pid file" "$(cat "$SLAPD_DIR/slapd.pid")" \
 	"$SLAPD_PID"
-equal "LDAPNOINIT is exported" "${LDAPNOINIT:-}" 1
+is "LDAPNOINIT is exported" "${LDAPNOINIT:-}" 1
 
-equal "simple bind as the service account" \
+is "simple bind as the service account" \
 	"$(svc ldapwhoami -H "$SLAPD_URI" 2>&1)" "dn:$SLAPD_BIND_DN"
 check_rc 49 "wrong password: invalidCredentials (49)" \
 	ldapwhoami -x -H "$SLAPD_URI" -D "$SLAPD_BIND_DN" -w wrong-password
 check_rc 49 "rootdn with the service password: invalidCredentials" \
 	ldapwhoami -x -H "$SLAPD_URI" -D "$SLAPD_ROOT_DN" -w "$SLAPD_BIND_PW"
-equal "rootdn bind" \
+is "rootdn bind" \
 	"$(ldapwhoami -x -H "$SLAPD_URI" -D "$SLAPD_ROOT_DN" \
 		-w "$SLAPD_ROOT_PW" 2>&1)" "dn:$SLAPD_ROOT_DN"
 
@@ -145,28 +110,28 @@ check_rc 4 "non-paged search for $want_users users: sizeLimitExceeded (4)" \
 	svc ldapsearch -H "$SLAPD_URI" -b "$SLAPD_SUFFIX" "$users" 1.1
 check_rc 4 "anonymous non-paged search: sizeLimitExceeded (4)" \
 	ldapsearch -x -H "$SLAPD_URI" -b "$SLAPD_SUFFIX" "$users" 1.1
-equal "paged search (pr=100) as the service account returns all users" \
+is "paged search (pr=100) as the service account returns all users" \
 	"$(count_dn svc ldapsearch -H "$SLAPD_URI" -E pr=100/noprompt \
 		-b "$SLAPD_SUFFIX" "$users")" "$want_users"
-equal "anonymous paged search (pr=500) returns all users" \
+is "anonymous paged search (pr=500) returns all users" \
 	"$(count_dn ldapsearch -x -H "$SLAPD_URI" -E pr=500/noprompt \
 		-b "$SLAPD_SUFFIX" "$users")" "$want_users"
-equal "paged search reads the 1200 members of bigteam" \
+is "paged search reads the 1200 members of bigteam" \
 	"$(svc ldapsearch -H "$SLAPD_URI" -E pr=100/noprompt -LLL \
 		-o ldif-wrap=no -b "cn=bigteam,ou=groups,$SLAPD_SUFFIX" \
 		-s base member 2>&1 | grep -c '^member:')" 1200
 
-equal "userPassword is not readable by the service account" \
+is "userPassword is not readable by the service account" \
 	"$(svc ldapsearch -H "$SLAPD_URI" -LLL -b "$SLAPD_BIND_DN" -s base \
 		userPassword 2>&1)" "dn: $SLAPD_BIND_DN"
-equal "userPassword is not readable anonymously" \
+is "userPassword is not readable anonymously" \
 	"$(ldapsearch -x -H "$SLAPD_URI" -LLL -b "$SLAPD_BIND_DN" -s base \
 		userPassword 2>&1)" "dn: $SLAPD_BIND_DN"
 
-equal "ldapi:// SASL EXTERNAL maps to the service account" \
+is "ldapi:// SASL EXTERNAL maps to the service account" \
 	"$(ldapwhoami -Q -Y EXTERNAL -H "$SLAPD_LDAPI_URI" 2>&1)" \
 	"dn:$SLAPD_BIND_DN"
-equal "ldapi:// SASL EXTERNAL paged search returns all users" \
+is "ldapi:// SASL EXTERNAL paged search returns all users" \
 	"$(count_dn ldapsearch -Q -Y EXTERNAL -H "$SLAPD_LDAPI_URI" \
 		-E pr=100/noprompt -b "$SLAPD_SUFFIX" "$users")" "$want_users"
 check_rc 4 "ldapi:// SASL EXTERNAL non-paged search: sizeLimitExceeded" \
@@ -174,23 +139,23 @@ check_rc 4 "ldapi:// SASL EXTERNAL non-paged search: sizeLimitExceeded" \
 	"$users" 1.1
 
 # The scenario directory as its header describes it.
-equal "directory.ldif: 16 users" \
+is "directory.ldif: 16 users" \
 	"$(count_dn ldapsearch -x -H "$SLAPD_URI" \
 		-b "ou=people,$SLAPD_SUFFIX" "(&$users(!(cn=user*)))")" 16
-equal "directory.ldif: 11 groups besides bigteam" \
+is "directory.ldif: 11 groups besides bigteam" \
 	"$(count_dn ldapsearch -x -H "$SLAPD_URI" \
 		-b "ou=groups,$SLAPD_SUFFIX" -s one '(!(cn=bigteam))')" 11
-equal "member values come back exactly as written" \
+is "member values come back exactly as written" \
 	"$(ldapsearch -x -H "$SLAPD_URI" -LLL -o ldif-wrap=no \
 		-b "cn=support,ou=groups,$SLAPD_SUFFIX" -s base member |
 		grep -c -F -x \
 		-e 'member: CN=Heidi , OU=People,DC=Example, DC=com' \
 		-e 'member: cn=Smith\, John,ou=people,dc=example,dc=com')" 2
-equal "noemail has no mail; Oscar's mail keeps its case" \
+is "noemail has no mail; Oscar's mail keeps its case" \
 	"$(ldapsearch -x -H "$SLAPD_URI" -LLL -o ldif-wrap=no \
 		-b "ou=people,$SLAPD_SUFFIX" '(|(uid=noemail)(uid=oscar))' \
 		mail | grep '^mail:')" "mail: Oscar@Example.com"
-equal "memberUid ghost matches no user" \
+is "memberUid ghost matches no user" \
 	"$(count_dn ldapsearch -x -H "$SLAPD_URI" -b "$SLAPD_SUFFIX" \
 		'(uid=ghost)')" 0
 
@@ -224,21 +189,21 @@ if [ -z "${SLAPD_PID:-}" ]; then
 	echo "Bail out! slapd with TLS did not start"
 	exit 1
 fi
-equal "SLAPD_LDAPS_URI matches SLAPD_LDAPS_PORT" "$SLAPD_LDAPS_URI" \
+is "SLAPD_LDAPS_URI matches SLAPD_LDAPS_PORT" "$SLAPD_LDAPS_URI" \
 	"ldaps://127.0.0.1:$SLAPD_LDAPS_PORT"
 check "SLAPD_CA_FILE is a CA certificate" \
 	openssl x509 -in "$SLAPD_CA_FILE" -noout
-equal "ldaps:// with the CA" \
+is "ldaps:// with the CA" \
 	"$(svc slapd_with_ca ldapwhoami -H "$SLAPD_LDAPS_URI" 2>&1)" \
 	"dn:$SLAPD_BIND_DN"
 check_rc 255 "ldaps:// without the CA fails" \
 	svc slapd_with_ca LDAPTLS_CACERT= ldapwhoami -H "$SLAPD_LDAPS_URI"
-equal "StartTLS (-ZZ) on ldap:// with the CA" \
+is "StartTLS (-ZZ) on ldap:// with the CA" \
 	"$(svc slapd_with_ca ldapwhoami -ZZ -H "$SLAPD_URI" 2>&1)" \
 	"dn:$SLAPD_BIND_DN"
 check_rc 1 "StartTLS (-ZZ) without the CA fails" \
 	svc slapd_with_ca LDAPTLS_CACERT= ldapwhoami -ZZ -H "$SLAPD_URI"
-equal "plain ldap:// still works" \
+is "plain ldap:// still works" \
 	"$(svc ldapwhoami -H "$SLAPD_URI" 2>&1)" "dn:$SLAPD_BIND_DN"
 
 pid=$SLAPD_PID
@@ -260,10 +225,7 @@ print(s.getsockname()[1], flush=True)
 time.sleep(30)
 ' >"$tmp/busy" 2>/dev/null &
 holder=$!
-for i in $(seq 1 50); do
-	[ -s "$tmp/busy" ] && break
-	sleep 0.1
-done
+wait_for "a helper holds a port" 5 test -s "$tmp/busy"
 busy=$(cat "$tmp/busy")
 eval "orig_$(declare -f _slapd_free_ports)"
 _slapd_free_ports() {
@@ -277,7 +239,7 @@ _slapd_free_ports() {
 }
 slapd_start "$tmp/retry" "$data/base.ldif" >"$tmp/out" 2>&1
 result $? "slapd_start retries when the port is taken"
-equal "slapd_start: second attempt" \
+is "slapd_start: second attempt" \
 	"$(grep -c '^== attempt' "$tmp/retry/slapd.log" 2>&1)" 2
 check "slapd_stop after a retry" slapd_stop
 eval "$(declare -f orig__slapd_free_ports | sed '1s/orig_//')"
@@ -298,5 +260,4 @@ check_rc 1 "slapd_start fails on a bad LDIF" \
 [ ! -e "$tmp/bad" ] && [ -z "${SLAPD_PID:-}${SLAPD_DIR:-}" ]
 result $? "a failed slapd_start cleans up"
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -10,9 +10,9 @@ G="ou=groups,dc=example,dc=com"
 PLAN1="113feb6c-3fe4-4440-bddc-54d774bf0318"
 slapd_up "$top_srcdir/tests/data/directory.ldif"
 
-state() {       # state [MKSTATE-ARGS...]: set the tenant
-	python3 "$top_srcdir/tests/integration/mkstate.py" "$@" >"$T/state.json"
-	python3 - "$T/state.json" "$SKU_CRM" "$SKU_WIKI" "$PLAN1" <<'PY'
+crm_plans() {   # crm_plans STATE-FILE: acme-crm has a service plan and
+	# excludes acme-wiki
+	python3 - "$1" "$SKU_CRM" "$SKU_WIKI" "$PLAN1" <<'PY'
 import json, sys
 p, crm, wiki, plan = sys.argv[1:]
 s = json.load(open(p))
@@ -24,18 +24,6 @@ for k in s["skus"]:
             k["mutuallyExclusiveWith"] = [wiki]
 json.dump(s, open(p, "w"))
 PY
-	graph_state "$T/state.json"
-}
-
-policy() {      # policy REMOVE GROUPS [EXTRA-LINE...]
-	{
-		printf 'apps:\n  acme-crm:\n    sku: %s\n    remove: %s\n' \
-			"$SKU_CRM" "$1"
-		printf '    groups:\n'
-		for g in $2; do printf '      - cn=%s,%s\n' "$g" "$G"; done
-		shift 2
-		for line in "$@"; do printf '    %s\n' "$line"; done
-	} >"$T/policy.yaml"
 }
 
 holders() {     # the UPNs holding SKU_CRM (directly or not), sorted
@@ -53,9 +41,9 @@ v = json.load(sys.stdin).get(sys.argv[1], 0)
 print(v.get(sys.argv[2], 0) if len(sys.argv) > 2 else v)' "$@"
 }
 
-python3 "$top_srcdir/tests/integration/mkstate.py" \
-	--sku crm:$SKU_CRM:50 >"$T/state.json"
+mkstate --sku crm:$SKU_CRM:50
 graph_start "$T/state.json" --seed 7
+STATE_FILTER=crm_plans
 write_config "" 
 sed -i 's|^  token_url:|  write_budget: 100000/1s\n  token_url:|' "$T/licsync.conf"
 cp "$T/licsync.conf" "$T/conf.good"

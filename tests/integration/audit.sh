@@ -86,24 +86,12 @@ graph_config() {        # graph_config JSON: PUT /_test/config
 }
 
 # policy WIKI-GROUPS: the four apps; the wiki's groups vary by run.
-policy() {
-	{
-		echo "apps:"
-		echo "  acme-crm:"
-		echo "    sku: $SKU_CRM"
-		echo "    remove: all"
-		echo "    groups: [\"cn=sales,$G\"]"
-		echo "  acme-wiki:"
-		echo "    sku: $SKU_WIKI"
-		echo "    groups:"
-		for g in $1; do echo "      - cn=$g,$G"; done
-		echo "  acme-cad:"
-		echo "    sku: $SKU_CAD"
-		echo "    groups: [\"cn=engineering,$G\"]"
-		echo "  acme-addon:"
-		echo "    sku: $SKU_ADDON"
-		echo "    groups: [\"cn=unix-admins,$G\"]"
-	} >"$T/policy.yaml"
+four_apps() {   # four_apps WIKI-GROUPS: the policy, acme-wiki for these groups
+	policy_begin
+	policy_app acme-crm "$SKU_CRM" remove=all "groups: [\"cn=sales,$G\"]"
+	policy_app acme-wiki "$SKU_WIKI" groups="$1"
+	policy_app acme-cad "$SKU_CAD" "groups: [\"cn=engineering,$G\"]"
+	policy_app acme-addon "$SKU_ADDON" "groups: [\"cn=unix-admins,$G\"]"
 }
 
 at() {          # at EPOCH licsync-ARGS...: run licsync at that time
@@ -138,7 +126,7 @@ is "no database yet: exit 8" "$RC" 8
 contains "no database yet: says so" "$ERR" "licsync.db: cannot open the database"
 
 # ---- run 1: 13 changes, 2 of them refused by Graph ----
-policy "support"
+four_apps "support"
 : >"$T/graph.log"
 curl -sf -X POST "$GRAPH_BASE/_test/reset-stats" >/dev/null
 at $T1 apply
@@ -317,7 +305,7 @@ is "--run last: the last run with changes (not the plan)" \
 
 # ---- run 3: frank now has BASE; the wiki grows by contractors ----
 state_edit 'lic("frank", "'$SKU_BASE'")'
-policy "support contractors"
+four_apps "support contractors"
 : >"$T/graph.log"
 at $T2 apply --format json
 is "run 3: exit 6 (dave still refused)" "$RC" 6
@@ -349,7 +337,7 @@ fi
 
 # ---- run 4: every write throttled (503), no retries allowed ----
 sed -i 's/^backend:$/backend:\n  max_retries: 0/' "$T/licsync.conf"
-policy "support contractors engineering"
+four_apps "support contractors engineering"
 : >"$T/graph.log"
 graph_config '{"latency_ms": 1500}'
 LICSYNC_TEST_NOW=$T3 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" \
@@ -357,12 +345,8 @@ LICSYNC_TEST_NOW=$T3 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" \
 apply_pid=$!
 # Once the users are read, answer every Graph request with 503: the
 # $batch, arriving later, sleeps its latency before the fault is drawn.
-i=0
-until grep -q '"path":"/v1.0/users?' "$T/graph.log"; do
-	i=$((i + 1))
-	[ $i -gt 300 ] && break
-	sleep 0.02
-done
+wait_for "run 4: the users are read" 6 \
+	grep -q '"path":"/v1.0/users?' "$T/graph.log"
 graph_config '{"fault_503": 1.0}'
 wait $apply_pid
 RC=$?
@@ -540,12 +524,8 @@ sed -i 's/^backend:$/backend:\n  concurrency: 1/' "$T/licsync.conf"
 graph_config '{"latency_ms": 1000}'
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" 2>"$T/err" &
 apply_pid=$!
-i=0
-until grep -q '"batch_items"' "$T/graph.log"; do
-	i=$((i + 1))
-	[ $i -gt 1000 ] && break
-	sleep 0.02
-done
+wait_for "token refused half-way: the first batch is sent" 20 \
+	grep -q '"batch_items"' "$T/graph.log"
 state_edit 's["client_secret"] = "rotated"'
 curl -sf -X POST "$GRAPH_BASE/_test/expire-tokens" >/dev/null
 wait $apply_pid
@@ -588,12 +568,8 @@ is "token refused half-way: the next apply does the rest" \
 graph_config '{"latency_ms": 1500}'
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" 2>"$T/err" &
 apply_pid=$!
-i=0
-until grep -q '"batch_items"' "$T/graph.log"; do
-	i=$((i + 1))
-	[ $i -gt 1000 ] && break
-	sleep 0.02
-done
+wait_for "crash: the first batch is sent" 20 \
+	grep -q '"batch_items"' "$T/graph.log"
 sleep 0.5
 kill -KILL $apply_pid
 wait $apply_pid 2>/dev/null
@@ -735,15 +711,8 @@ check "--prune-before: there are rows to prune" test "$before" -gt 0
 graph_config '{"latency_ms": 1500}'
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/bg.out" 2>&1 &
 bg=$!
-i=0
-until [ "$(cat "$T/licsync.lock" 2>/dev/null)" = "$bg" ]; do
-	i=$((i + 1))
-	if [ $i -gt 500 ]; then
-		not_ok "the background apply took the lock"
-		break
-	fi
-	sleep 0.01
-done
+wait_for "the background apply took the lock" 5 \
+	sh -c '[ "$(cat "$1" 2>/dev/null)" = "$2" ]' sh "$T/licsync.lock" "$bg"
 t0=$(date +%s)
 run_licsync audit --prune-before 2026-03-01
 is "--prune-before during a run: exit 7" "$RC" 7

@@ -18,19 +18,11 @@ with open(sys.argv[1], "w") as f:
 PY
 slapd_up "$top_srcdir/tests/data/directory.ldif" \
 	"$top_srcdir/tests/data/aliases.ldif" "$T/longdn.ldif"
-python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:10 \
+mkstate --sku crm:$SKU_CRM:10 \
 	--user aerger --user twin.one --user twin.two \
-	--hold crm:dave::Error --hold crm:erin:grp-7:Error >"$T/state.json"
+	--hold crm:dave::Error --hold crm:erin:grp-7:Error
 graph_start "$T/state.json"
 write_config
-
-policy() {      # policy GROUP...
-	{
-		printf 'apps:\n  acme-crm:\n    sku: %s\n    remove: all\n' "$SKU_CRM"
-		printf '    groups:\n'
-		for g in "$@"; do printf '      - cn=%s,%s\n' "$g" "$G"; done
-	} >"$T/policy.yaml"
-}
 
 assigns() {     # the users the plan assigns, space-separated
 	grep '^assign,' "$T/out" | cut -d, -f4 | tr '\n' ' '
@@ -38,7 +30,7 @@ assigns() {     # the users the plan assigns, space-separated
 
 # Groups live outside a base_dn that holds only the users: nested groups
 # are still followed (base_dn scopes the user search, not group nesting).
-policy sales
+policy all sales
 sed -i 's/^  base_dn: .*/  base_dn: ou=people,dc=example,dc=com/' "$T/licsync.conf"
 run_licsync plan --format csv
 is "base_dn = people OU: plan exits 0" "$RC" 0
@@ -47,7 +39,7 @@ is "base_dn = people OU: nested groups outside it are followed" "$(assigns)" \
 write_config
 
 # Attribute aliases, OIDs and non-ASCII case: the entry decides.
-policy aliases
+policy all aliases
 run_licsync plan --format json
 is "aliases: plan exits 0" "$RC" 0
 printf '%s\n' "$OUT" >"$T/plan.json"
@@ -62,19 +54,19 @@ assert p["summary"]["directory"]["not_users"] == 0, p["summary"]
 PY
 
 # A uid two users share names neither of them.
-policy twins
+policy all twins
 run_licsync plan --format csv
 is "ambiguous uid: only the unambiguous member" "$(assigns)" "frank@example.com "
 contains "ambiguous uid: warned" "$ERR" "uid 'twin' belongs to more than one user"
 
 # Group assignments in state Error hold no license: entitled users get one.
-policy engineering
+policy all engineering
 run_licsync plan --format csv
 is "license in state Error: not held, so assigned" "$(assigns)" \
 	"dave@example.com erin@example.com "
 
 # Several missing policy groups: exit 3, never a crash.
-policy support suport supp0rt
+policy all "support suport supp0rt"
 run_licsync plan
 is "second policy group missing: exit 3" "$RC" 3
 contains "second policy group missing: named" "$ERR" "policy group 'cn=suport,$G' does not exist"
@@ -87,7 +79,7 @@ contains "policy group that is a user: says so" "$ERR" "is not a group"
 
 # A member DN too long for the server: the error keeps the server's own
 # words, and the DN is shortened instead.
-policy longdn
+policy all longdn
 run_licsync plan
 is "60,000-character member DN: exit 3" "$RC" 3
 contains "60,000-character member DN: libldap's and slapd's words" "$ERR" \
@@ -98,7 +90,7 @@ check "60,000-character member DN: the message stays short" \
 	test "${#ERR}" -lt 1000
 
 # Plain ldap:// with a password: warned about.
-policy support
+policy all support
 run_licsync plan
 contains "bind password without TLS: warned" "$ERR" "without TLS"
 

@@ -6,8 +6,8 @@ command -v python3 >/dev/null || tap_skip_all "python3 not available"
 
 G="ou=groups,dc=example,dc=com"
 slapd_up "$top_srcdir/tests/data/directory.ldif"
-python3 "$top_srcdir/tests/integration/mkstate.py" \
-	--sku crm:$SKU_CRM:10 --hold crm:bob >"$T/state.json"
+mkstate \
+	--sku crm:$SKU_CRM:10 --hold crm:bob
 graph_start "$T/state.json"
 write_config
 cat >"$T/policy.yaml" <<EOF_POLICY

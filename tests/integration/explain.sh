@@ -23,27 +23,21 @@ slapd_up "$top_srcdir/tests/data/directory.ldif"
 # usage location, oscar is unknown to the tenant.  acme-wiki: dave holds
 # it (entitled), judy directly and frank directly and through a group
 # (neither entitled; remove: all, grace 2d).
-python3 "$top_srcdir/tests/integration/mkstate.py" \
+mkstate \
 	--sku crm:$SKU_CRM:3 --sku wiki:$SKU_WIKI:10 \
 	--hold crm:frank:$GID --hold crm:mallory --hold wiki:dave \
 	--hold wiki:judy --hold wiki:frank --hold wiki:frank:$GID \
-	--noloc ivan --unknown oscar >"$T/state.json"
+	--noloc ivan --unknown oscar
 graph_start "$T/state.json"
 write_config
 sed -i 's|^  token_url:|  max_retries: 0\n  token_url:|' "$T/licsync.conf"
 
-policy() {      # policy CRM-GROUPS
-	{
-		printf 'protected_users:\n  - ceo@example.com\napps:\n'
-		printf '  acme-crm:\n    sku: %s\n    remove: owned\n' "$SKU_CRM"
-		printf '    groups:\n'
-		for g in $1; do printf '      - cn=%s,%s\n' "$g" "$G"; done
-		printf '    exclude_groups:\n      - cn=contractors,%s\n' "$G"
-		printf '    exclude_users:\n      - John.Smith@example.com\n'
-		printf '      - ghost@example.com\n'
-		printf '  acme-wiki:\n    sku: %s\n    remove: all\n' "$SKU_WIKI"
-		printf '    grace: 2d\n    groups:\n      - cn=engineering,%s\n' "$G"
-	} >"$T/policy.yaml"
+crm_and_wiki() {        # crm_and_wiki CRM-GROUPS: the policy
+	policy_begin protected_users=ceo@example.com
+	policy_app acme-crm "$SKU_CRM" remove=owned groups="$1" \
+		exclude_groups=contractors \
+		exclude_users="John.Smith@example.com ghost@example.com"
+	policy_app acme-wiki "$SKU_WIKI" remove=all "grace: 2d" groups=engineering
 }
 
 at() {          # at EPOCH ARGS...: licsync at that time
@@ -104,7 +98,7 @@ print(s["assign_calls"], s["batch_items"], s["by_path"].get("/v1.0/$batch"))'
 }
 
 # ---- before any run: no database, and none made ----
-policy "emea-sales-uk support"
+crm_and_wiki "emea-sales-uk support"
 before=$(snapshot)
 at $T1 explain carol@example.com
 is "no database yet: exit 0" "$RC" 0
@@ -116,7 +110,7 @@ is "no database yet: nothing changed" "$(snapshot)" "$before"
 # alice only from T2, when the policy names sales: the queue for the one
 # free seat is carol, heidi, alice, which is not the order of the keys.
 at $T1 plan
-policy "sales support"
+crm_and_wiki "sales support"
 at $T2 plan --format json
 is "plan at T2: exit 0" "$RC" 0
 waiting=$(printf '%s' "$OUT" | python3 -c '

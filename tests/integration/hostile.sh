@@ -11,17 +11,6 @@ python3 "$top_srcdir/tests/data/gen_ldif.py" --users 45 \
 	--big-group team:10 --big-group crowd:45 >"$T/team.ldif"
 slapd_up "$top_srcdir/tests/data/directory.ldif" "$T/team.ldif"
 
-state() {       # state [MKSTATE-ARGS...]: the tenant, nobody holding
-	python3 "$top_srcdir/tests/integration/mkstate.py" \
-		--sku crm:$SKU_CRM:100 --bulk user:45 "$@" >"$T/state.json"
-	graph_state "$T/state.json"
-}
-
-policy() {      # policy GROUP
-	printf 'apps:\n  acme-crm:\n    sku: %s\n    remove: all\n    groups:\n      - cn=%s,%s\n' \
-		"$SKU_CRM" "$1" "$G" >"$T/policy.yaml"
-}
-
 graph_config() {        # graph_config JSON: PUT /_test/config
 	curl -sf -X PUT -d "$1" "$GRAPH_BASE/_test/config" >/dev/null ||
 		{ echo "Bail out! cannot configure the Graph server: $1"; exit 1; }
@@ -53,21 +42,21 @@ timed() {
 	SECS=$(python3 -c "import sys; print(int(float(sys.argv[2]) - float(sys.argv[1]) + 0.999))" "$t0" "$t1")
 }
 
-python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:100 \
-	--bulk user:45 >"$T/state.json"
+tenant=(--sku crm:$SKU_CRM:100 --bulk user:45)   # nobody holding
+mkstate "${tenant[@]}"
 graph_start "$T/state.json" --seed 3
 write_config
 # fast writes, two retries, and half a minute of retrying in all
 sed -i 's|^  token_url:|  write_budget: 100000/1s\n  max_retries: 2\n  max_retry_time: 30s\n  token_url:|' \
 	"$T/licsync.conf"
-policy team
+policy all team
 
 # ---- answers that confirm nothing: no audit row says ok ----
 # The server claims success (204) for writes it never makes, under ids
 # that are not the requests' ("0garbage", "07", " 7", 7, none, others,
 # or every answer twice).
 for mode in suffix leading_zero space number missing unknown duplicate; do
-	state
+	state "${tenant[@]}"
 	graph_config "{\"batch_ids\": \"$mode\", \"batch_fake_status\": 204}"
 	calls=$(stat assign_calls)
 	timed apply --format json
@@ -88,7 +77,7 @@ PY
 done
 # Writes made, ids garbled: the audit trail still records none as ok,
 # and the next run finds them made.
-state
+state "${tenant[@]}"
 graph_config '{"batch_ids": "suffix", "batch_fake_status": null}'
 timed apply
 is "ids garbled, writes made: exit 6" "$RC" 6
@@ -99,13 +88,13 @@ run_licsync plan
 contains "ids garbled: the next plan finds nothing left to do" "$OUT" \
 	"Plan: 0 to assign, 0 to unassign"
 # The same exact ids, answered properly: all confirmed.
-state
+state "${tenant[@]}"
 timed apply
 is "proper answers: exit 0" "$RC" 0
 is "proper answers: every change recorded ok" "$(ok_rows)" 10
 
 # ---- a whole \$batch answered 429 with Retry-After: 100000 ----
-state
+state "${tenant[@]}"
 graph_config '{"batch_whole": {"status": 429, "retry_after": 100000, "times": -1}}'
 timed apply --format json
 is "whole-batch 429, Retry-After 100000: exit 6" "$RC" 6
@@ -125,8 +114,8 @@ graph_config '{"batch_whole": null}'
 # ---- x-ms-throttle-limit-percentage: 100000 on every answer ----
 # 45 changes in three batches, one at a time: each answer pauses sending
 # for at most five seconds, not (100000 - 75) / 5 of them.
-state
-policy crowd
+state "${tenant[@]}"
+policy all crowd
 sed -i 's|^  token_url:|  concurrency: 1\n  token_url:|' "$T/licsync.conf"
 graph_config '{"throttle_percent": 100000}'
 timed apply
@@ -137,10 +126,10 @@ check "throttle percentage 100000: but paused ($SECS s)" test "$SECS" -ge 9
 is "throttle percentage 100000: all 45 assigned" "$(holders)" 45
 graph_config '{"throttle_percent": null}'
 sed -i '/^  concurrency: 1$/d' "$T/licsync.conf"
-policy team
+policy all team
 
 # ---- every read answered 429 with Retry-After: 100000 ----
-state
+state "${tenant[@]}"
 graph_config '{"fault_429": 1.0, "retry_after": 100000}'
 timed plan
 is "reads 429, Retry-After 100000: exit 4" "$RC" 4

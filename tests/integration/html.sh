@@ -33,10 +33,10 @@ EOF_LDIF
 # (protected) hold two; support's 4 users want the other 3: oscar waits.
 # acme-wiki: mallory holds it without licsync (remove: owned: kept); judy
 # and eve are unknown to the tenant (skipped).
-python3 "$top_srcdir/tests/integration/mkstate.py" \
+mkstate \
 	--sku crm:$SKU_CRM:5 --sku wiki:$SKU_WIKI:10 \
 	--hold crm:bob --hold crm:breakglass --hold wiki:mallory \
-	--unknown judy >"$T/state.json"
+	--unknown judy
 graph_start "$T/state.json"
 write_config
 cat >"$T/policy.yaml" <<EOF_POLICY

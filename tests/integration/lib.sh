@@ -1,6 +1,7 @@
 # tests/integration/lib.sh - sourced by the integration tests (bash).
 #
-# Gives each test a private directory ($T), TAP output, a throwaway slapd
+# Gives each test a private directory ($T), TAP output (tests/tap.sh),
+# policy and tenant-state builders, a throwaway slapd
 # (tests/slapd.sh), the project's Graph test server, and a licsync.conf
 # pointing at both.  Everything started here is stopped on exit.
 
@@ -15,8 +16,6 @@ export LICSYNC_LOG_STDERR=1
 unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/licsync-test.XXXXXX")
-TAP_N=0
-TAP_FAILED=0
 GRAPH_PID=""
 
 # The secrets of the test set-up; tests grep output for them.
@@ -38,58 +37,10 @@ SLAPD_NO_TRAP=1
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# ---- TAP ----
+# ---- TAP (tests/tap.sh) ----
 
-ok() {          # ok DESC -- passes
-	TAP_N=$((TAP_N + 1))
-	echo "ok $TAP_N - $1"
-}
-
-not_ok() {      # not_ok DESC [DETAIL...]
-	TAP_N=$((TAP_N + 1))
-	TAP_FAILED=$((TAP_FAILED + 1))
-	echo "not ok $TAP_N - $1"
-	shift
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/# /'
-	done
-}
-
-check() {       # check DESC CMD... : passes when CMD exits 0
-	desc=$1
-	shift
-	if "$@" >"$T/check.out" 2>&1; then
-		ok "$desc"
-	else
-		not_ok "$desc" "command failed: $*" "$(head -c 4000 "$T/check.out")"
-	fi
-}
-
-is() {          # is DESC GOT WANT
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1" "got:  $2" "want: $3"
-	fi
-}
-
-contains() {    # contains DESC HAYSTACK NEEDLE
-	case $2 in
-	*"$3"*) ok "$1" ;;
-	*) not_ok "$1" "missing: $3" "in: $(printf '%s' "$2" | head -c 3000)" ;;
-	esac
-}
-
-tap_skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
-tap_done() {
-	echo "1..$TAP_N"
-	[ "$TAP_FAILED" -eq 0 ]
-	exit $?
-}
+TAP_OUT=$T/check.out
+. "$top_srcdir/tests/tap.sh"
 
 # ---- licsync ----
 
@@ -119,6 +70,81 @@ PY
 	else
 		not_ok "$1" "$(head -c 6000 "$T/json.diff")"
 	fi
+}
+
+# ---- policies ----
+
+# policy_begin [ITEM...]: start $T/policy.yaml with top-level ITEMs (see
+# policy_app), then "apps:".
+policy_begin() {
+	_policy=$T/policy.yaml
+	: >"$_policy"
+	_policy_items "" "$@"
+	echo "apps:" >>"$_policy"
+}
+
+# policy_app NAME SKU [ITEM...]: add app NAME with that sku to the policy
+# policy_begin started.  Each ITEM, in order, is
+#   KEY=CNS    for KEY ending in "groups": a block list, cn=CN,$G each word
+#   KEY=WORDS  for KEY ending in "users": a block list of the words
+#   KEY=VALUE  otherwise "KEY: VALUE" (remove=all)
+#   LINE       anything else, as it is ("grace: 2d")
+# A KEY with an empty value, and an empty LINE, are left out.
+policy_app() {
+	printf '  %s:\n    sku: %s\n' "$1" "$2" >>"$_policy"
+	shift 2
+	_policy_items "    " "$@"
+}
+
+_policy_items() {       # _policy_items INDENT ITEM...
+	local in=$1 item key val w
+	shift
+	for item in "$@"; do
+		if [[ ! $item =~ ^[a-z_]+= ]]; then
+			[ -z "$item" ] || printf '%s%s\n' "$in" "$item"
+			continue
+		fi
+		key=${item%%=*}
+		val=${item#*=}
+		[ -n "$val" ] || continue
+		case $key in
+		*groups)
+			printf '%s%s:\n' "$in" "$key"
+			for w in $val; do printf '%s  - cn=%s,%s\n' "$in" "$w" "$G"; done
+			;;
+		*users)
+			printf '%s%s:\n' "$in" "$key"
+			for w in $val; do printf '%s  - %s\n' "$in" "$w"; done
+			;;
+		*)
+			printf '%s%s: %s\n' "$in" "$key" "$val"
+			;;
+		esac
+	done >>"$_policy"
+}
+
+# policy REMOVE GROUPS [ITEM...]: the usual policy, acme-crm alone, after
+# the top-level items of the array POLICY_TOP.
+POLICY_TOP=()
+policy() {
+	policy_begin ${POLICY_TOP[@]+"${POLICY_TOP[@]}"}
+	policy_app acme-crm "$SKU_CRM" remove="$1" groups="$2" "${@:3}"
+}
+
+# ---- the tenant ----
+
+# mkstate [MKSTATE-ARGS...]: write $T/state.json (see mkstate.py), then
+# run $STATE_FILTER on it when set, for what mkstate.py cannot say.
+mkstate() {
+	python3 "$top_srcdir/tests/integration/mkstate.py" "$@" \
+		>"$T/state.json" || { echo "Bail out! mkstate.py $*"; exit 1; }
+	[ -z "${STATE_FILTER:-}" ] || "$STATE_FILTER" "$T/state.json"
+}
+
+# state [MKSTATE-ARGS...]: mkstate, and make it the Graph server's state.
+state() {
+	mkstate "$@"
+	graph_state "$T/state.json"
 }
 
 # ---- servers ----

@@ -29,8 +29,8 @@ l: Germany
 EOF
 
 # carol, dave and ivan have no usage location in the tenant.
-python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:50 \
-	--noloc carol --noloc dave --noloc ivan >"$T/state.json"
+mkstate --sku crm:$SKU_CRM:50 \
+	--noloc carol --noloc dave --noloc ivan
 graph_start "$T/state.json"
 write_config
 sed -i 's|^  token_url:|  write_budget: 100000/1s\n  token_url:|' "$T/licsync.conf"
@@ -156,9 +156,8 @@ contains "second plan: nothing left to do" "$OUT" \
 	"Plan: 0 to assign, 0 to unassign"
 
 # ---- setting the location refused: no license either ----
-python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:50 \
-	--noloc ivan >"$T/state.json"
-graph_state "$T/state.json"
+state --sku crm:$SKU_CRM:50 \
+	--noloc ivan
 cat >"$T/policy.yaml" <<EOF
 apps:
   acme-crm:
@@ -188,8 +187,8 @@ curl -sf -X PUT -d '{"fault_503": 0, "faults_on_writes_only": 0}' \
 
 # ---- the location set, the assignment refused: the error says so ----
 # ivan holds the wiki, which the CRM excludes.
-python3 "$top_srcdir/tests/integration/mkstate.py" --sku crm:$SKU_CRM:50 \
-	--sku wiki:$SKU_WIKI:50 --hold wiki:ivan --noloc ivan >"$T/state.json"
+mkstate --sku crm:$SKU_CRM:50 \
+	--sku wiki:$SKU_WIKI:50 --hold wiki:ivan --noloc ivan
 python3 - "$T/state.json" "$SKU_WIKI" >"$T/state2.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))

@@ -7,36 +7,11 @@ command -v python3 >/dev/null || tap_skip_all "python3 not available"
 
 EXP="$top_srcdir/tests/data/expected"
 G="ou=groups,dc=example,dc=com"
+POLICY_TOP=("protected_users: [breakglass@example.com]")
 
 python3 "$top_srcdir/tests/data/gen_ldif.py" --users 1200 \
 	--big-group bigteam:1200 >"$T/big.ldif"
 slapd_up "$top_srcdir/tests/data/directory.ldif" "$T/big.ldif"
-
-state() {       # state ARGS...: set the tenant's state (see mkstate.py)
-	python3 "$top_srcdir/tests/integration/mkstate.py" "$@" >"$T/state.json"
-	graph_state "$T/state.json"
-}
-
-policy() {      # policy REMOVE GROUPS [EXCLUDE-GROUPS [EXCLUDE-USERS [EXTRA]]]
-	{
-		echo "protected_users: [breakglass@example.com]"
-		echo "apps:"
-		echo "  acme-crm:"
-		echo "    sku: $SKU_CRM"
-		echo "    remove: $1"
-		echo "    groups:"
-		for g in $2; do echo "      - cn=$g,$G"; done
-		if [ -n "${3:-}" ]; then
-			echo "    exclude_groups:"
-			for g in $3; do echo "      - cn=$g,$G"; done
-		fi
-		if [ -n "${4:-}" ]; then
-			echo "    exclude_users:"
-			for u in $4; do echo "      - $u"; done
-		fi
-		[ -n "${5:-}" ] && echo "    $5"
-	} >"$T/policy.yaml"
-}
 
 # expect NAME: plan --format json must equal tests/data/expected/NAME.json
 expect() {
@@ -51,14 +26,14 @@ expect() {
 	same_json "$1" "$T/got.json" "$EXP/$1.json"
 }
 
-python3 "$top_srcdir/tests/integration/mkstate.py" \
-	--sku crm:$SKU_CRM:10 >"$T/state.json"
+mkstate \
+	--sku crm:$SKU_CRM:10
 graph_start "$T/state.json"
 write_config
 
 # ---- directory features ----
 state --sku crm:$SKU_CRM:10
-policy all "sales" "contractors" "ceo@example.com"
+policy all "sales" exclude_groups=contractors exclude_users=ceo@example.com
 expect nested-cycle
 
 policy all "engineering"
@@ -94,10 +69,10 @@ PY
 # ---- seats ----
 rm -f "$T/licsync.db"
 state --sku crm:$SKU_CRM:10
-policy all "support" "" "" "seats: 2"
+policy all "support" "seats: 2"
 LICSYNC_TEST_NOW=1000 expect seats-short
 # Later entitlements queue behind earlier ones, whatever their names.
-policy all "support engineering" "" "" "seats: 2"
+policy all "support engineering" "seats: 2"
 LICSYNC_TEST_NOW=2000 expect seats-queue
 held=$(sqlite3 "$T/licsync.db" "SELECT user || '=' || first_seen FROM entitlements ORDER BY user" | tr '\n' ' ')
 is "first entitlement times recorded" "$held" \

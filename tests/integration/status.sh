@@ -21,29 +21,23 @@ slapd_up "$top_srcdir/tests/data/directory.ldif"
 # (protected: not freeable); ivan has no usage location, oscar is unknown.
 # acme-wiki (remove: all, grace 2d): dave holds it entitled, judy and frank
 # (also through a group) not.
-python3 "$top_srcdir/tests/integration/mkstate.py" \
+mkstate \
 	--sku crm:$SKU_CRM:4 --sku wiki:$SKU_WIKI:10 \
 	--hold crm:frank:$GID --hold crm:mallory --hold crm:breakglass \
 	--hold wiki:dave --hold wiki:judy --hold wiki:frank --hold wiki:frank:$GID \
-	--noloc ivan --unknown oscar >"$T/state.json"
+	--noloc ivan --unknown oscar
 graph_start "$T/state.json"
 write_config
 sed -i 's|^  token_url:|  max_retries: 0\n  token_url:|' "$T/licsync.conf"
 mkdir "$T/prom"
 M="$T/prom/licsync.prom"
 
-policy() {      # policy CRM-GROUPS [WIKI-EXTRA-LINE]
-	{
-		printf 'protected_users:\n  - ceo@example.com\n  - breakglass@example.com\napps:\n'
-		printf '  acme-crm:\n    sku: %s\n    remove: owned\n' "$SKU_CRM"
-		printf '    groups:\n'
-		for g in $1; do printf '      - cn=%s,%s\n' "$g" "$G"; done
-		printf '    exclude_groups:\n      - cn=contractors,%s\n' "$G"
-		printf '    exclude_users:\n      - john.smith@example.com\n'
-		printf '  acme-wiki:\n    sku: %s\n    remove: all\n' "$SKU_WIKI"
-		printf '    grace: 2d\n    groups:\n      - cn=engineering,%s\n' "$G"
-		[ -z "${2:-}" ] || printf '    %s\n' "$2"
-	} >"$T/policy.yaml"
+crm_and_wiki() {        # crm_and_wiki CRM-GROUPS [WIKI-LINE]: the policy
+	policy_begin protected_users="ceo@example.com breakglass@example.com"
+	policy_app acme-crm "$SKU_CRM" remove=owned groups="$1" \
+		exclude_groups=contractors exclude_users=john.smith@example.com
+	policy_app acme-wiki "$SKU_WIKI" remove=all "grace: 2d" \
+		groups=engineering "${2:-}"
 }
 
 at() {          # at EPOCH ARGS...: licsync at that time
@@ -126,7 +120,7 @@ PY
 }
 
 # ---- no database; a failed first run; a configuration error ----
-policy "emea-sales-uk support"
+crm_and_wiki "emea-sales-uk support"
 run_licsync status
 is "no database: exit 8" "$RC" 8
 contains "no database: says so" "$ERR" "no database yet"
@@ -142,7 +136,7 @@ run_licsync plan --metrics "$M"
 is "config error: exit 2" "$RC" 2
 is "config error: metrics" "$(pm '[outcome(), v("licsync_last_run_success"), v("licsync_last_run_exit_code"), n("licsync_last_run_id"), n("licsync_seats")]')" \
 	"['config error of 10', 0, 2, 0, 0]"
-policy "nosuch support"
+crm_and_wiki "nosuch support"
 run_licsync plan
 is "a policy group missing: exit 3" "$RC" 3
 run_licsync status
@@ -150,9 +144,9 @@ is "no run recorded seats: exit 8" "$RC" 8
 contains "no run recorded seats: says so" "$ERR" "no run has recorded seats yet"
 
 # ---- a plan: carol entitled since T1, alice since T2; one seat ----
-policy "emea-sales-uk support"
+crm_and_wiki "emea-sales-uk support"
 at $T1 plan
-policy "sales support"
+crm_and_wiki "sales support"
 at $T2 plan --metrics "$M"
 is "plan at T2: exit 0" "$RC" 0
 plan_run=$(sqlite3 "$T/licsync.db" "SELECT max(id) FROM runs")
@@ -221,11 +215,11 @@ is "past the grace: acme-wiki" "$(seats acme-wiki)" "10 4 2 1 3 0 0 0 0 2"
 is "two free seats: acme-crm" "$(seats acme-crm)" "6 4 6 1 3 0 0 1 2 0"
 
 # ---- a safety stop ----
-policy "sales support" "max_unassign: 1"
+crm_and_wiki "sales support" "max_unassign: 1"
 at $T3 apply --metrics "$M"
 is "safety stop: exit 5" "$RC" 5
 is "safety stop: metrics" "$(pm '[outcome(), v("licsync_last_run_exit_code", command="apply")]')" "['safety stop of 10', 5]"
-policy "sales support"
+crm_and_wiki "sales support"
 
 # ---- a partial apply: half the writes refused (seeded, so repeatable) ----
 curl -sf -X PUT -d '{"fault_503": 0.5, "faults_on_writes_only": 1, "retry_after": 0, "seed": 3}' \

@@ -6,8 +6,8 @@ command -v openssl >/dev/null || tap_skip_all "openssl not available"
 
 export SLAPD_TLS=1
 slapd_up "$top_srcdir/tests/data/directory.ldif"
-python3 "$top_srcdir/tests/integration/mkstate.py" \
-	--sku crm:$SKU_CRM:10 >"$T/state.json"
+mkstate \
+	--sku crm:$SKU_CRM:10
 graph_start "$T/state.json"
 cat >"$T/policy.yaml" <<EOF_POLICY
 apps:

@@ -10,22 +10,6 @@ python3 "$top_srcdir/tests/data/gen_ldif.py" --users 1200 \
 slapd_up "$top_srcdir/tests/data/directory.ldif" "$T/big.ldif"
 SLAPD_URI_SAVED=$SLAPD_URI
 
-state() {
-	python3 "$top_srcdir/tests/integration/mkstate.py" "$@" >"$T/state.json"
-	graph_state "$T/state.json"
-}
-
-policy() {      # policy REMOVE GROUPS [EXTRA-LINE...]
-	{
-		printf 'apps:\n  acme-crm:\n    sku: %s\n    remove: %s\n' \
-			"$SKU_CRM" "$1"
-		printf '    groups:\n'
-		for g in $2; do printf '      - cn=%s,%s\n' "$g" "$G"; done
-		shift 2
-		for line in "$@"; do printf '    %s\n' "$line"; done
-	} >"$T/policy.yaml"
-}
-
 stat() {        # stat KEY: a counter of the Graph test server
 	curl -sf "$GRAPH_BASE/_test/stats" | python3 -c '
 import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
@@ -39,8 +23,8 @@ print(" ".join(sorted(u["userPrincipalName"] for u in s["users"]
       if any(l["skuId"] == sys.argv[1] for l in u["licenses"]))))' "$SKU_CRM"
 }
 
-python3 "$top_srcdir/tests/integration/mkstate.py" \
-	--sku crm:$SKU_CRM:50 >"$T/state.json"
+mkstate \
+	--sku crm:$SKU_CRM:50
 graph_start "$T/state.json"
 write_config "" 
 sed -i 's|^  token_url:|  write_budget: 100000/1s\n  token_url:|' "$T/licsync.conf"
