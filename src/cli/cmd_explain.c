@@ -1,7 +1,7 @@
 /*
- * explain.c - `licsync explain USER`: for every app of the policy, why the
- * user has it or not, from the live view (read as plan reads it, nothing
- * recorded) and the audit trail.
+ * cmd_explain.c - `licsync explain USER`: for every app of the policy,
+ * why the user has it or not, from the live view (read as plan reads it,
+ * nothing recorded) and the audit trail.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /*
- * status.c - seats per app: computed from a run's view, recorded with
- * the run, read back by `licsync status`, and written as metrics.
+ * cmd_status.c - `licsync status`: the seats of each app as the last run
+ * that saw a whole view recorded them, or read live (--live), with
+ * --metrics; the seats themselves are counted by run/seat_count.c.
  */
 #include <errno.h>
 #include <stdio.h>

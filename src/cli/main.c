@@ -7,8 +7,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "report/report.h"
 #include "cli/commands.h"
+#include "report/report.h"
 #include "run/run.h"
 #include "util/log.h"
 #include "util/util.h"

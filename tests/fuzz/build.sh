@@ -33,7 +33,7 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
 	# shellcheck disable=SC2086
 	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $cflags $incs \
 	    -I"$top/src" -I"$top/tests/fuzz" -fsanitize=fuzzer \
-	    -o "$dir/$name" "$src" "$top/tests/fuzz/fuzz.c" "$top/src/util/clock.c" \
-	    "$dir/obj/src/liblicsync.a" $libs -lm ||
+	    -o "$dir/$name" "$src" "$top/tests/fuzz/fuzz.c" \
+	    "$top/src/util/clock.c" "$dir/obj/src/liblicsync.a" $libs -lm ||
 		{ echo "fuzz: $name did not build" >&2; exit 1; }
 done
