@@ -1,33 +1,22 @@
 /*
- * directory.c - group expansion: users, nested groups, explain, probes;
- * the libldap calls are in ldap_session.c.
+ * directory.c - reading a directory: the users, then the policy groups
+ * expanded through nested groups.  The libldap calls are in
+ * ldap_session.c, explain's and check --online's queries in query.c.
  *
  * Users are read once with a paged search and kept as two interned maps
  * (normalised DN -> key, uid -> key).  Groups are read on demand with base
  * searches, starting from the policy groups and following nested groups;
  * each group is read once however many policy groups reach it, and cycles
- * end because a group is visited once per expansion.  Schema differences
- * (member attributes, what makes an entry a group) live in one flavour
- * table so that Active Directory and 389-ds variants slot in there.
+ * end because a group is visited once per expansion.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "directory/directory.h"
+#include "directory/dirstate.h"
 #include "directory/dn.h"
 #include "directory/ldap_session.h"
 #include "util/log.h"
-
-#define NO_KEY UINT32_MAX
-#define AMBIGUOUS (UINT32_MAX - 1)  /* a uid that several users have */
-
-struct flavour {
-	const char *name;
-	const char *const *dn_member_attrs;   /* values are DNs */
-	const char *uid_member_attr;          /* values are uids */
-	const char *const *group_classes;
-};
 
 static const char *const rfc_dn_attrs[] = { "member", "uniqueMember", NULL };
 static const char *const rfc_group_classes[] = {
@@ -39,49 +28,8 @@ static const struct flavour flavour_rfc = {
 	"rfc4519", rfc_dn_attrs, "memberUid", rfc_group_classes,
 };
 
-/* What a member DN (or policy group) turned out to be. */
-enum node_kind {
-	NODE_UNRESOLVED,        /* not read yet */
-	NODE_GROUP,
-	NODE_USER,              /* a user spelled unlike its entry's DN */
-	NODE_OTHER,             /* an entry that is neither */
-	NODE_MISSING,           /* no such entry */
-};
-
-/* A DN that is not a known user's: read once, when first reached. */
-struct node {
-	enum node_kind kind;
-	uint32_t key;           /* NODE_USER: its key id, or NO_KEY */
-	uint32_t *users;        /* NODE_GROUP: key ids of user members */
-	size_t nusers;
-	uint32_t *subs;         /* NODE_GROUP: node ids of other members */
-	size_t nsubs;
-	uint32_t stamp;         /* expansion that last visited it */
-};
-
 /* Base searches in flight at once while resolving nodes. */
 #define RESOLVE_WINDOW 64
-
-struct directory {
-	struct session *s;
-	const struct config_ldap *cfg;
-	const struct flavour *fl;
-	/* users */
-	struct intern *dns;     /* normalised user DN -> dn id */
-	uint32_t *dn_key;       /* dn id -> key id or NO_KEY */
-	size_t dn_cap;
-	struct intern *uids;
-	uint32_t *uid_key;
-	size_t uid_cap;
-	/* groups */
-	struct intern *gdns;
-	struct node *nodes;     /* by id in gdns */
-	size_t gcap;
-	struct intern *keys;    /* user keys, during directory_read */
-	const struct dir_user_attrs *attrs;     /* ... and what else */
-	struct dir_stats *st;
-	bool stalled;           /* a probe timed out: send no more */
-};
 
 int
 directory_open(const struct config_ldap *cfg, struct directory **out,
@@ -141,16 +89,6 @@ dir_members_free(struct dir_members *m, size_t n)
 		m[i].ids = NULL;
 		m[i].n = 0;
 	}
-}
-
-/* "LDAP read of 'DN'", the DN shortened when it is very long. */
-static void
-read_what(char *what, size_t size, const char *dn)
-{
-	char brief[300];
-
-	snprintf(what, size, "LDAP read of '%s'",
-	    str_brief(dn, 240, brief, sizeof(brief)));
 }
 
 static bool
@@ -296,34 +234,6 @@ push_u32(uint32_t **arr, size_t *n, uint32_t v)
 	(*arr)[(*n)++] = v;
 }
 
-struct is_group {
-	const struct flavour *fl;
-	bool yes;
-};
-
-static bool
-group_class(void *ctx, const char *v, size_t len)
-{
-	struct is_group *g = ctx;
-	size_t j;
-
-	for (j = 0; g->fl->group_classes[j] != NULL; j++)
-		if (len == strlen(g->fl->group_classes[j]) &&
-		    strncasecmp(v, g->fl->group_classes[j], len) == 0)
-			g->yes = true;
-	return !g->yes;
-}
-
-static bool
-is_group_entry(struct directory *d, const struct session_entry *en)
-{
-	struct is_group g = { d->fl, false };
-
-	session_values(en, "objectClass", group_class, &g);
-	return g.yes;
-}
-
-/* A member DN of group G: a known user, or a node read later. */
 static void
 add_dn_member(struct directory *d, uint32_t g, const char *value)
 {
@@ -417,7 +327,7 @@ node_entry(struct directory *d, uint32_t id, const struct session_entry *en)
 		d->nodes[id].key = d->dn_key[u];
 		if (d->dn_key[u] == NO_KEY)
 			d->st->members_without_key++;
-	} else if (is_group_entry(d, en)) {
+	} else if (dir_is_group(d, en)) {
 		d->nodes[id].kind = NODE_GROUP;
 		d->st->groups++;
 		read_group_members(d, id, en);
@@ -436,18 +346,14 @@ node_entry_fn(void *ctx, const struct session_entry *en)
 	node_entry(m->d, m->g, en);
 }
 
-/* The attributes a base search of a group reads. */
-static const char *const group_attrs[] = { "objectClass", "member",
-	"uniqueMember", "memberUid", NULL };
-
 static int
 send_read(struct directory *d, uint32_t id, int *msgid, struct err *e)
 {
 	const char *ndn = intern_str(d->gdns, id);
 	char what[400];
 
-	read_what(what, sizeof(what), ndn);
-	return session_send_base(d->s, ndn, group_attrs, what, msgid, e);
+	dir_read_what(what, sizeof(what), ndn);
+	return session_send_base(d->s, ndn, dir_group_attrs, what, msgid, e);
 }
 
 /* The reply to the base search for node ID. */
@@ -458,7 +364,7 @@ wait_read(struct directory *d, int msgid, uint32_t id, struct err *e)
 	char what[400];
 	bool missing, timed_out;
 
-	read_what(what, sizeof(what), intern_str(d->gdns, id));
+	dir_read_what(what, sizeof(what), intern_str(d->gdns, id));
 	if (session_wait_base(d->s, msgid, what, node_entry_fn, &m, &missing,
 	    &timed_out, e) != EXIT_OK)
 		return EXIT_DIRECTORY;
@@ -632,153 +538,4 @@ out:
 	if (r != EXIT_OK)
 		dir_members_free(out, ngroups);
 	return r;
-}
-
-/* ---- explain ---- */
-
-/* Is KEY a direct member of node ID? */
-static bool
-node_has_user(const struct directory *d, uint32_t id, uint32_t key)
-{
-	const struct node *g = &d->nodes[id];
-	size_t k;
-
-	if (g->kind == NODE_USER)
-		return g->key == key;
-	for (k = 0; g->kind == NODE_GROUP && k < g->nusers; k++)
-		if (g->users[k] == key)
-			return true;
-	return false;
-}
-
-size_t
-directory_path(struct directory *d, const char *group, uint32_t key,
-    const char ***path)
-{
-	char *ndn = dn_normalize(group);
-	uint32_t root, n, *from, *queue, id = 0, s;
-	size_t head = 0, tail = 0, len = 0, k;
-	bool found = false;
-
-	*path = NULL;
-	if (ndn == NULL || d->gdns == NULL || !intern_find(d->gdns, ndn,
-	    &root)) {
-		free(ndn);
-		return 0;
-	}
-	free(ndn);
-	/* breadth first from the policy group: the shortest chain */
-	n = intern_count(d->gdns);
-	from = xcalloc(n, sizeof(*from));       /* parent + 1; 0: unseen */
-	queue = xcalloc(n, sizeof(*queue));
-	from[root] = root + 1;
-	queue[tail++] = root;
-	while (head < tail && !found) {
-		id = queue[head++];
-		if (node_has_user(d, id, key)) {
-			found = true;
-			break;
-		}
-		for (k = 0; d->nodes[id].kind == NODE_GROUP &&
-		    k < d->nodes[id].nsubs; k++) {
-			s = d->nodes[id].subs[k];
-			if (from[s] != 0)
-				continue;
-			from[s] = id + 1;
-			queue[tail++] = s;
-		}
-	}
-	/* a user node is the user spelled another way: not a group */
-	if (found && d->nodes[id].kind == NODE_USER)
-		id = from[id] - 1;
-	for (s = id; found; s = from[s] - 1) {
-		*path = xreallocarray(*path, len + 1, sizeof(**path));
-		(*path)[len++] = intern_str(d->gdns, s);
-		if (s == root)
-			break;
-	}
-	free(from);
-	free(queue);
-	return len;
-}
-
-const char *
-directory_user_dn(struct directory *d, uint32_t key)
-{
-	uint32_t i, n = d->dns != NULL ? intern_count(d->dns) : 0;
-
-	for (i = 0; i < n && i < d->dn_cap; i++)
-		if (d->dn_key[i] == key)
-			return intern_str(d->dns, i);
-	return NULL;
-}
-
-/* ---- probing one group (check --online) ---- */
-
-struct probe {
-	struct directory *d;
-	bool exists, is_group;
-	size_t members;
-};
-
-static void
-probe_entry_fn(void *ctx, const struct session_entry *en)
-{
-	struct probe *p = ctx;
-	const struct flavour *fl = p->d->fl;
-	size_t a;
-
-	p->exists = true;
-	p->is_group = is_group_entry(p->d, en);
-	for (a = 0; fl->dn_member_attrs[a] != NULL; a++)
-		p->members += session_values(en, fl->dn_member_attrs[a], NULL,
-		    NULL);
-	p->members += session_values(en, fl->uid_member_attr, NULL, NULL);
-}
-
-int
-directory_probe_group(struct directory *d, const char *dn, bool *exists,
-    bool *is_group, size_t *members, struct err *e)
-{
-	struct probe p = { d, false, false, 0 };
-	char *ndn, what[400];
-	int msgid, r;
-	bool missing, timed_out;
-
-	*exists = false;
-	*is_group = false;
-	*members = 0;
-	read_what(what, sizeof(what), dn);
-	/* One timeout is enough: the next reads would each wait as long. */
-	if (d->stalled) {
-		err_set(e, "%s: not sent, an earlier read timed out", what);
-		return EXIT_DIRECTORY;
-	}
-	/* the spelling directory_read searches for */
-	ndn = dn_normalize(dn);
-	if (ndn == NULL) {
-		err_set(e, "invalid group DN '%s'", dn);
-		return EXIT_CONFIG;
-	}
-	r = session_send_base(d->s, ndn, group_attrs, what, &msgid, e);
-	free(ndn);
-	if (r != EXIT_OK)
-		return r;
-	r = session_wait_base(d->s, msgid, what, probe_entry_fn, &p,
-	    &missing, &timed_out, e);
-	if (timed_out) {
-		session_abandon(d->s, msgid);
-		d->stalled = true;
-	}
-	if (r != EXIT_OK)
-		return r;
-	*exists = p.exists && !missing;
-	*is_group = p.is_group;
-	*members = p.members;
-	if (!*exists)
-		log_debug("%s: no such entry", what);
-	else
-		log_debug("%s: %s, %zu member values", what,
-		    *is_group ? "a group" : "not a group", *members);
-	return EXIT_OK;
 }
