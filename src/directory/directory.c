@@ -1,34 +1,22 @@
 /*
- * directory.c - libldap: connect, bind, paged search, group expansion.
+ * directory.c - reading a directory: the users, then the policy groups
+ * expanded through nested groups.  The libldap calls are in
+ * ldap_session.c, explain's and check --online's queries in query.c.
  *
  * Users are read once with a paged search and kept as two interned maps
  * (normalised DN -> key, uid -> key).  Groups are read on demand with base
  * searches, starting from the policy groups and following nested groups;
  * each group is read once however many policy groups reach it, and cycles
- * end because a group is visited once per expansion.  Schema differences
- * (member attributes, what makes an entry a group) live in one flavour
- * table so that Active Directory and 389-ds variants slot in there.
+ * end because a group is visited once per expansion.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-#include <ldap.h>
 
 #include "directory/directory.h"
+#include "directory/dirstate.h"
 #include "directory/dn.h"
+#include "directory/ldap_session.h"
 #include "util/log.h"
-
-#define NO_KEY UINT32_MAX
-#define AMBIGUOUS (UINT32_MAX - 1)  /* a uid that several users have */
-
-struct flavour {
-	const char *name;
-	const char *const *dn_member_attrs;   /* values are DNs */
-	const char *uid_member_attr;          /* values are uids */
-	const char *const *group_classes;
-};
 
 static const char *const rfc_dn_attrs[] = { "member", "uniqueMember", NULL };
 static const char *const rfc_group_classes[] = {
@@ -40,285 +28,24 @@ static const struct flavour flavour_rfc = {
 	"rfc4519", rfc_dn_attrs, "memberUid", rfc_group_classes,
 };
 
-/* What a member DN (or policy group) turned out to be. */
-enum node_kind {
-	NODE_UNRESOLVED,        /* not read yet */
-	NODE_GROUP,
-	NODE_USER,              /* a user spelled unlike its entry's DN */
-	NODE_OTHER,             /* an entry that is neither */
-	NODE_MISSING,           /* no such entry */
-};
-
-/* A DN that is not a known user's: read once, when first reached. */
-struct node {
-	enum node_kind kind;
-	uint32_t key;           /* NODE_USER: its key id, or NO_KEY */
-	uint32_t *users;        /* NODE_GROUP: key ids of user members */
-	size_t nusers;
-	uint32_t *subs;         /* NODE_GROUP: node ids of other members */
-	size_t nsubs;
-	uint32_t stamp;         /* expansion that last visited it */
-};
-
 /* Base searches in flight at once while resolving nodes. */
 #define RESOLVE_WINDOW 64
-
-struct directory {
-	LDAP *ld;
-	const struct config_ldap *cfg;
-	const struct flavour *fl;
-	char *base;             /* as given */
-	struct timeval tv;
-	/* users */
-	struct intern *dns;     /* normalised user DN -> dn id */
-	uint32_t *dn_key;       /* dn id -> key id or NO_KEY */
-	size_t dn_cap;
-	struct intern *uids;
-	uint32_t *uid_key;
-	size_t uid_cap;
-	/* groups */
-	struct intern *gdns;
-	struct node *nodes;     /* by id in gdns */
-	size_t gcap;
-	struct intern *keys;    /* user keys, during directory_read */
-	const struct dir_user_attrs *attrs;     /* ... and what else */
-	struct dir_stats *st;
-	bool stalled;           /* a probe timed out: send no more */
-};
-
-/* The one shape of an LDAP error: "WHAT: libldap's words for RC (the
- * server's own words, DIAG)".  WHAT is kept short (long DNs go through
- * read_what), so the reason always fits. */
-static void
-ldap_msg(struct err *e, const char *what, int rc, const char *diag)
-{
-	if (diag != NULL && *diag != '\0')
-		err_set(e, "%s: %s (%.1500s)", what, ldap_err2string(rc), diag);
-	else
-		err_set(e, "%s: %s", what, ldap_err2string(rc));
-}
-
-/* An error of an operation on the handle: its diagnostic message. */
-static void
-set_ldap_err(struct directory *d, struct err *e, int rc, const char *what)
-{
-	char *diag = NULL;
-
-	if (d->ld != NULL)
-		ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-	ldap_msg(e, what, rc, diag);
-	ldap_memfree(diag);
-}
-
-/* "LDAP read of 'DN'", the DN shortened when it is very long. */
-static void
-read_what(char *what, size_t size, const char *dn)
-{
-	char brief[300];
-
-	snprintf(what, size, "LDAP read of '%s'",
-	    str_brief(dn, 240, brief, sizeof(brief)));
-}
-
-static int
-set_opt(struct directory *d, int opt, const void *val, const char *name,
-    struct err *e)
-{
-	int rc = ldap_set_option(d->ld, opt, val);
-
-	if (rc != LDAP_OPT_SUCCESS) {
-		set_ldap_err(d, e, rc, name);
-		return EXIT_DIRECTORY;
-	}
-	log_debug("ldap option %s set", name);
-	return EXIT_OK;
-}
-
-/*
- * TLS options go on the handle and take effect in a new TLS context.  A
- * new context starts empty, so the CA that libldap read from ldap.conf
- * (TLS_CACERT, TLS_CACERTDIR) is copied over when ca_file is not set.
- * Certificate checking is demand unless tls_reqcert says never, whatever
- * ldap.conf says.
- */
-static int
-setup_tls(struct directory *d, struct err *e)
-{
-	static const struct { int opt; const char *name; } ca_opts[] = {
-		{ LDAP_OPT_X_TLS_CACERTFILE, "LDAP_OPT_X_TLS_CACERTFILE" },
-		{ LDAP_OPT_X_TLS_CACERTDIR, "LDAP_OPT_X_TLS_CACERTDIR" },
-	};
-	const struct config_ldap *c = d->cfg;
-	int reqcert = c->tls_reqcert == TLS_REQCERT_NEVER ?
-	    LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND;
-	int zero = 0, r = EXIT_OK;
-	size_t i;
-
-	if (c->ca_file != NULL)
-		r = set_opt(d, LDAP_OPT_X_TLS_CACERTFILE, c->ca_file,
-		    "LDAP_OPT_X_TLS_CACERTFILE", e);
-	for (i = 0; c->ca_file == NULL && r == EXIT_OK && i < 2; i++) {
-		char *v = NULL;
-
-		ldap_get_option(NULL, ca_opts[i].opt, &v);
-		if (v != NULL)
-			r = set_opt(d, ca_opts[i].opt, v, ca_opts[i].name, e);
-		ldap_memfree(v);
-	}
-	if (r != EXIT_OK)
-		return r;
-	r = set_opt(d, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert,
-	    "LDAP_OPT_X_TLS_REQUIRE_CERT", e);
-	if (r != EXIT_OK)
-		return r;
-	return set_opt(d, LDAP_OPT_X_TLS_NEWCTX, &zero,
-	    "LDAP_OPT_X_TLS_NEWCTX", e);
-}
-
-static int
-setup_options(struct directory *d, struct err *e)
-{
-	int version = LDAP_VERSION3, r;
-	struct timeval net = d->tv;
-
-	if ((r = set_opt(d, LDAP_OPT_PROTOCOL_VERSION, &version,
-	    "LDAP_OPT_PROTOCOL_VERSION", e)) != EXIT_OK)
-		return r;
-	/* Referrals would silently widen or narrow what is read. */
-	if ((r = set_opt(d, LDAP_OPT_REFERRALS, LDAP_OPT_OFF,
-	    "LDAP_OPT_REFERRALS", e)) != EXIT_OK)
-		return r;
-	if ((r = set_opt(d, LDAP_OPT_NETWORK_TIMEOUT, &net,
-	    "LDAP_OPT_NETWORK_TIMEOUT", e)) != EXIT_OK)
-		return r;
-	if ((r = set_opt(d, LDAP_OPT_TIMEOUT, &net, "LDAP_OPT_TIMEOUT",
-	    e)) != EXIT_OK)
-		return r;
-	return setup_tls(d, e);
-}
-
-static bool
-uri_is_ldapi(const char *uri)
-{
-	return uri != NULL && strncasecmp(uri, "ldapi://", 8) == 0;
-}
-
-/* True when a URI of the list is plain ldap:// (or, unset, ldap.conf's). */
-static bool
-cleartext_uri(const char *uris)
-{
-	const char *p;
-
-	if (uris == NULL)
-		return false;
-	for (p = uris; p != NULL && *p != '\0'; p = strchr(p, ' ')) {
-		p += strspn(p, " ");
-		if (strncasecmp(p, "ldap://", 7) == 0)
-			return true;
-	}
-	return false;
-}
-
-static int
-do_bind(struct directory *d, struct err *e)
-{
-	const struct config_ldap *c = d->cfg;
-	struct berval cred = { 0, NULL };
-	char *pw = NULL;
-	int rc, r;
-
-	if (c->bind_dn != NULL) {
-		if (!c->starttls && cleartext_uri(c->uri))
-			log_warning("the bind password goes to %s without "
-			    "TLS; use ldaps://, ldapi:// or starttls: true",
-			    c->uri);
-		r = read_secret_file(c->bind_password_file, &pw, e);
-		if (r != EXIT_OK)
-			return r;
-		cred.bv_val = pw;
-		cred.bv_len = strlen(pw);
-		rc = ldap_sasl_bind_s(d->ld, c->bind_dn, LDAP_SASL_SIMPLE,
-		    &cred, NULL, NULL, NULL);
-		explicit_bzero(pw, cred.bv_len);
-		free(pw);
-		log_debug("simple bind as %s", c->bind_dn);
-	} else if (uri_is_ldapi(c->uri)) {
-		rc = ldap_sasl_bind_s(d->ld, NULL, "EXTERNAL", &cred, NULL,
-		    NULL, NULL);
-		log_debug("SASL EXTERNAL bind");
-	} else {
-		rc = ldap_sasl_bind_s(d->ld, "", LDAP_SASL_SIMPLE, &cred,
-		    NULL, NULL, NULL);
-		log_debug("anonymous bind");
-	}
-	if (rc != LDAP_SUCCESS) {
-		set_ldap_err(d, e, rc, c->bind_dn != NULL ?
-		    "LDAP bind failed" : "LDAP bind failed (no bind_dn)");
-		return EXIT_DIRECTORY;
-	}
-	return EXIT_OK;
-}
-
-static int
-find_base(struct directory *d, struct err *e)
-{
-	char *base = NULL, *nbase;
-
-	if (d->cfg->base_dn != NULL) {
-		d->base = xstrdup(d->cfg->base_dn);
-	} else {
-		ldap_get_option(d->ld, LDAP_OPT_DEFBASE, &base);
-		if (base == NULL || *base == '\0') {
-			ldap_memfree(base);
-			err_set(e, "no base_dn in the configuration and no "
-			    "BASE in ldap.conf");
-			return EXIT_CONFIG;
-		}
-		d->base = xstrdup(base);
-		ldap_memfree(base);
-	}
-	nbase = dn_normalize(d->base);
-	if (nbase == NULL) {
-		err_set(e, "invalid base DN '%s'", d->base);
-		return EXIT_CONFIG;
-	}
-	free(nbase);
-	return EXIT_OK;
-}
 
 int
 directory_open(const struct config_ldap *cfg, struct directory **out,
     struct err *e)
 {
 	struct directory *d = xcalloc(1, sizeof(*d));
-	int rc, r;
+	int r;
 
 	*out = NULL;
 	d->cfg = cfg;
 	d->fl = &flavour_rfc;
-	d->tv.tv_sec = cfg->timeout;
-	rc = ldap_initialize(&d->ld, cfg->uri);
-	if (rc != LDAP_SUCCESS) {
-		set_ldap_err(d, e, rc, "cannot initialise LDAP");
-		r = EXIT_DIRECTORY;
+	if ((r = session_new(cfg, &d->s, e)) != EXIT_OK)
 		goto out;
-	}
 	log_debug("ldap_initialize(%s), schema %s", cfg->uri ? cfg->uri :
 	    "ldap.conf", d->fl->name);
-	if ((r = setup_options(d, e)) != EXIT_OK)
-		goto out;
-	if ((r = find_base(d, e)) != EXIT_OK)
-		goto out;
-	if (cfg->starttls) {
-		rc = ldap_start_tls_s(d->ld, NULL, NULL);
-		if (rc != LDAP_SUCCESS) {
-			set_ldap_err(d, e, rc, "StartTLS failed");
-			r = EXIT_DIRECTORY;
-			goto out;
-		}
-		log_debug("StartTLS done");
-	}
-	if ((r = do_bind(d, e)) != EXIT_OK)
+	if ((r = session_connect(d->s, e)) != EXIT_OK)
 		goto out;
 	*out = d;
 	d = NULL;
@@ -335,9 +62,7 @@ directory_close(struct directory *d)
 
 	if (d == NULL)
 		return;
-	if (d->ld != NULL)
-		ldap_unbind_ext_s(d->ld, NULL, NULL);
-	free(d->base);
+	session_close(d->s);
 	intern_free(d->dns);
 	free(d->dn_key);
 	intern_free(d->uids);
@@ -366,164 +91,23 @@ dir_members_free(struct dir_members *m, size_t n)
 	}
 }
 
-/* ---- searching ---- */
-
-typedef int (*entry_fn)(struct directory *d, LDAPMessage *entry,
-    struct err *e);
-
-/* Check a search's final result; anything but success is an error. */
-static int
-check_result(struct directory *d, LDAPMessage *res, const char *what,
-    struct berval **cookie, struct err *e)
+static bool
+take_first(void *ctx, const char *v, size_t len)
 {
-	LDAPControl **sctrls = NULL, *pctrl;
-	char *errmsg = NULL;
-	int rc, err = LDAP_SUCCESS, r = EXIT_DIRECTORY;
-	ber_int_t count;
-	struct berval ck = { 0, NULL };
+	char **out = ctx;
 
-	rc = ldap_parse_result(d->ld, res, &err, NULL, &errmsg, NULL,
-	    &sctrls, 0);
-	if (rc != LDAP_SUCCESS) {
-		set_ldap_err(d, e, rc, what);
-		goto out;
-	}
-	if (err != LDAP_SUCCESS) {
-		ldap_msg(e, what, err, errmsg);
-		goto out;
-	}
-	if (cookie != NULL) {
-		pctrl = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, sctrls,
-		    NULL);
-		if (pctrl == NULL) {
-			err_set(e, "%s: the server ignored the paged results "
-			    "control", what);
-			goto out;
-		}
-		rc = ldap_parse_pageresponse_control(d->ld, pctrl, &count,
-		    &ck);
-		if (rc != LDAP_SUCCESS) {
-			set_ldap_err(d, e, rc, what);
-			goto out;
-		}
-		ber_bvfree(*cookie);
-		*cookie = NULL;
-		if (ck.bv_len > 0) {
-			*cookie = ber_bvdup(&ck);
-		}
-		ber_memfree(ck.bv_val);
-	}
-	r = EXIT_OK;
-out:
-	ldap_memfree(errmsg);
-	ldap_controls_free(sctrls);
-	return r;
+	if (len > 0)
+		*out = xstrndup(v, len);
+	return false;
 }
 
-/*
- * Run one search and call FN per entry.  With PAGED, repeat with the
- * server's cookie until it is empty (RFC 2696).  Search references
- * (referrals) make the view partial, so they are errors.
- */
-static int
-search(struct directory *d, const char *base, int scope, const char *filter,
-    const char *const *attrs, bool paged, entry_fn fn, struct err *e)
-{
-	struct berval *cookie = NULL;
-	LDAPControl *ctrls[2] = { NULL, NULL };
-	LDAPMessage *res = NULL;
-	struct timeval tv;
-	char what[512];
-	int rc, msgid, r = EXIT_DIRECTORY;
-	bool more = true;
-
-	{
-		char brief[300];
-
-		snprintf(what, sizeof(what), "LDAP search of '%s' %s",
-		    str_brief(base, 240, brief, sizeof(brief)), filter);
-	}
-	while (more) {
-		if (paged) {
-			rc = ldap_create_page_control(d->ld,
-			    (ber_int_t)d->cfg->page_size, cookie, 1, &ctrls[0]);
-			if (rc != LDAP_SUCCESS) {
-				set_ldap_err(d, e, rc, what);
-				goto out;
-			}
-		}
-		tv = d->tv;
-		rc = ldap_search_ext(d->ld, base, scope, filter,
-		    (char **)(uintptr_t)attrs, 0, ctrls, NULL, &tv,
-		    LDAP_NO_LIMIT, &msgid);
-		ldap_control_free(ctrls[0]);
-		ctrls[0] = NULL;
-		if (rc != LDAP_SUCCESS) {
-			set_ldap_err(d, e, rc, what);
-			goto out;
-		}
-		for (;;) {
-			tv = d->tv;
-			rc = ldap_result(d->ld, msgid, LDAP_MSG_ONE, &tv, &res);
-			if (rc == 0) {
-				ldap_abandon_ext(d->ld, msgid, NULL, NULL);
-				err_set(e, "%s: timed out after %d s", what,
-				    d->cfg->timeout);
-				goto out;
-			}
-			if (rc < 0) {
-				ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE,
-				    &rc);
-				set_ldap_err(d, e, rc, what);
-				goto out;
-			}
-			if (rc == LDAP_RES_SEARCH_ENTRY) {
-				r = fn(d, res, e);
-				ldap_msgfree(res);
-				res = NULL;
-				if (r != EXIT_OK) {
-					ldap_abandon_ext(d->ld, msgid, NULL,
-					    NULL);
-					goto out;
-				}
-				r = EXIT_DIRECTORY;
-				continue;
-			}
-			if (rc == LDAP_RES_SEARCH_REFERENCE) {
-				ldap_abandon_ext(d->ld, msgid, NULL, NULL);
-				err_set(e, "%s: the server returned a referral; "
-				    "refusing a partial result", what);
-				goto out;
-			}
-			if (rc == LDAP_RES_SEARCH_RESULT)
-				break;
-			ldap_msgfree(res);
-			res = NULL;
-		}
-		if (check_result(d, res, what, paged ? &cookie : NULL, e) !=
-		    EXIT_OK)
-			goto out;
-		ldap_msgfree(res);
-		res = NULL;
-		more = paged && cookie != NULL;
-	}
-	r = EXIT_OK;
-out:
-	ldap_msgfree(res);
-	ber_bvfree(cookie);
-	return r;
-}
-
-/* First value of ATTR in ENTRY, or NULL; malloc'd. */
+/* First value of ATTR in EN, or NULL; malloc'd. */
 static char *
-first_value(struct directory *d, LDAPMessage *entry, const char *attr)
+first_value(const struct session_entry *en, const char *attr)
 {
-	struct berval **vals = ldap_get_values_len(d->ld, entry, attr);
 	char *v = NULL;
 
-	if (vals != NULL && vals[0] != NULL && vals[0]->bv_len > 0)
-		v = xstrndup(vals[0]->bv_val, vals[0]->bv_len);
-	ldap_value_free_len(vals);
+	session_values(en, attr, take_first, &v);
 	return v;
 }
 
@@ -561,9 +145,10 @@ map_uid(struct directory *d, const char *uid, uint32_t kid)
 }
 
 static int
-user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
+user_entry(void *ctx, const struct session_entry *en, struct err *e)
 {
-	char *dn = ldap_get_dn(d->ld, entry), *ndn, *key, *uid;
+	struct directory *d = ctx;
+	char *dn = session_entry_dn(en), *ndn, *key, *uid;
 	uint32_t dnid, kid = NO_KEY;
 	size_t i;
 
@@ -575,25 +160,25 @@ user_entry(struct directory *d, LDAPMessage *entry, struct err *e)
 	if (ndn == NULL) {
 		err_set(e, "the directory returned a user entry with an "
 		    "invalid DN '%s'", dn);
-		ldap_memfree(dn);
+		free(dn);
 		return EXIT_DIRECTORY;
 	}
-	ldap_memfree(dn);
+	free(dn);
 	d->st->users++;
-	key = first_value(d, entry, d->cfg->user_key);
+	key = first_value(en, d->cfg->user_key);
 	if (key != NULL)
 		kid = intern_add(d->keys, key);
 	else
 		d->st->users_without_key++;
 	dnid = intern_add(d->dns, ndn);
 	map_set(&d->dn_key, &d->dn_cap, dnid, kid);
-	uid = first_value(d, entry, "uid");
+	uid = first_value(en, "uid");
 	if (uid != NULL)
 		map_uid(d, uid, kid);
 	free(uid);
 	for (i = 0; kid != NO_KEY && d->attrs != NULL && i < d->attrs->n;
 	    i++) {
-		char *v = first_value(d, entry, d->attrs->names[i]);
+		char *v = first_value(en, d->attrs->names[i]);
 
 		if (v != NULL)
 			d->attrs->fn(d->attrs->ctx, kid, i, v);
@@ -617,8 +202,8 @@ read_users(struct directory *d, struct err *e)
 		attrs[2 + i] = d->attrs->names[i];
 	d->dns = intern_new();
 	d->uids = intern_new();
-	r = search(d, d->base, LDAP_SCOPE_SUBTREE, d->cfg->user_filter,
-	    attrs, true, user_entry, e);
+	r = session_search(d->s, session_base(d->s), d->cfg->user_filter,
+	    attrs, user_entry, d, e);
 	free(attrs);
 	return r;
 }
@@ -649,24 +234,6 @@ push_u32(uint32_t **arr, size_t *n, uint32_t v)
 	(*arr)[(*n)++] = v;
 }
 
-static bool
-is_group_entry(struct directory *d, LDAPMessage *entry)
-{
-	struct berval **oc = ldap_get_values_len(d->ld, entry, "objectClass");
-	bool yes = false;
-	size_t i, j;
-
-	for (i = 0; oc != NULL && oc[i] != NULL && !yes; i++)
-		for (j = 0; d->fl->group_classes[j] != NULL; j++)
-			if (oc[i]->bv_len == strlen(d->fl->group_classes[j]) &&
-			    strncasecmp(oc[i]->bv_val,
-			    d->fl->group_classes[j], oc[i]->bv_len) == 0)
-				yes = true;
-	ldap_value_free_len(oc);
-	return yes;
-}
-
-/* A member DN of group G: a known user, or a node read later. */
 static void
 add_dn_member(struct directory *d, uint32_t g, const char *value)
 {
@@ -705,52 +272,65 @@ add_uid_member(struct directory *d, uint32_t g, const char *uid)
 		    d->uid_key[id]);
 }
 
-static void
-read_group_members(struct directory *d, uint32_t g, LDAPMessage *entry)
+/* Where the member values of group G go. */
+struct member_ctx {
+	struct directory *d;
+	uint32_t g;
+};
+
+static bool
+dn_member(void *ctx, const char *value, size_t len)
 {
-	struct berval **vals;
-	size_t a, i;
+	struct member_ctx *m = ctx;
+	char *v = xstrndup(value, len);
 
-	for (a = 0; d->fl->dn_member_attrs[a] != NULL; a++) {
-		vals = ldap_get_values_len(d->ld, entry,
-		    d->fl->dn_member_attrs[a]);
-		for (i = 0; vals != NULL && vals[i] != NULL; i++) {
-			char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
+	add_dn_member(m->d, m->g, v);
+	free(v);
+	return true;
+}
 
-			add_dn_member(d, g, v);
-			free(v);
-		}
-		ldap_value_free_len(vals);
-	}
-	vals = ldap_get_values_len(d->ld, entry, d->fl->uid_member_attr);
-	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
-		char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
+static bool
+uid_member(void *ctx, const char *value, size_t len)
+{
+	struct member_ctx *m = ctx;
+	char *v = xstrndup(value, len);
 
-		add_uid_member(d, g, v);
-		free(v);
-	}
-	ldap_value_free_len(vals);
+	add_uid_member(m->d, m->g, v);
+	free(v);
+	return true;
+}
+
+static void
+read_group_members(struct directory *d, uint32_t g,
+    const struct session_entry *en)
+{
+	struct member_ctx m = { d, g };
+	size_t a;
+
+	for (a = 0; d->fl->dn_member_attrs[a] != NULL; a++)
+		session_values(en, d->fl->dn_member_attrs[a], dn_member, &m);
+	session_values(en, d->fl->uid_member_attr, uid_member, &m);
 }
 
 /* The entry read for node ID: a user under another spelling, a group, or
  * something else.  The server's own DN decides the first. */
 static void
-node_entry(struct directory *d, uint32_t id, LDAPMessage *entry)
+node_entry(struct directory *d, uint32_t id, const struct session_entry *en)
 {
-	char *dn = ldap_get_dn(d->ld, entry), *ndn;
+	char *dn = session_entry_dn(en), *ndn;
 	uint32_t u;
 
 	ndn = dn != NULL ? dn_normalize(dn) : NULL;
-	ldap_memfree(dn);
+	free(dn);
 	if (ndn != NULL && intern_find(d->dns, ndn, &u)) {
 		d->nodes[id].kind = NODE_USER;
 		d->nodes[id].key = d->dn_key[u];
 		if (d->dn_key[u] == NO_KEY)
 			d->st->members_without_key++;
-	} else if (is_group_entry(d, entry)) {
+	} else if (dir_is_group(d, en)) {
 		d->nodes[id].kind = NODE_GROUP;
 		d->st->groups++;
-		read_group_members(d, id, entry);
+		read_group_members(d, id, en);
 	} else {
 		d->nodes[id].kind = NODE_OTHER;
 		d->st->not_users++;
@@ -758,72 +338,35 @@ node_entry(struct directory *d, uint32_t id, LDAPMessage *entry)
 	free(ndn);
 }
 
-typedef void (*base_entry_fn)(struct directory *d, LDAPMessage *entry,
-    void *ctx);
-
-/*
- * The messages of one finished base search (WHAT names it): FN for the
- * entry.  EXIT_OK when the entry was read or does not exist (*MISSING);
- * a referral or any other result is EXIT_DIRECTORY with the server's
- * words.
- */
-static int
-base_reply(struct directory *d, LDAPMessage *chain, const char *what,
-    base_entry_fn fn, void *ctx, bool *missing, struct err *e)
-{
-	LDAPMessage *m;
-	char *errmsg = NULL;
-	int err = LDAP_OTHER, rc;
-
-	*missing = false;
-	for (m = ldap_first_message(d->ld, chain); m != NULL;
-	    m = ldap_next_message(d->ld, m)) {
-		switch (ldap_msgtype(m)) {
-		case LDAP_RES_SEARCH_ENTRY:
-			fn(d, m, ctx);
-			break;
-		case LDAP_RES_SEARCH_REFERENCE:
-			ldap_memfree(errmsg);
-			err_set(e, "%s: the server returned a referral; "
-			    "refusing a partial result", what);
-			return EXIT_DIRECTORY;
-		case LDAP_RES_SEARCH_RESULT:
-			ldap_memfree(errmsg);
-			errmsg = NULL;
-			rc = ldap_parse_result(d->ld, m, &err, NULL, &errmsg,
-			    NULL, NULL, 0);
-			if (rc != LDAP_SUCCESS)
-				err = rc;
-			break;
-		}
-	}
-	if (err == LDAP_NO_SUCH_OBJECT) {
-		*missing = true;
-		err = LDAP_SUCCESS;
-	}
-	if (err != LDAP_SUCCESS)
-		ldap_msg(e, what, err, errmsg);
-	ldap_memfree(errmsg);
-	return err == LDAP_SUCCESS ? EXIT_OK : EXIT_DIRECTORY;
-}
-
 static void
-node_entry_fn(struct directory *d, LDAPMessage *entry, void *ctx)
+node_entry_fn(void *ctx, const struct session_entry *en)
 {
-	node_entry(d, *(const uint32_t *)ctx, entry);
+	struct member_ctx *m = ctx;
+
+	node_entry(m->d, m->g, en);
 }
 
-/* The messages of one finished base search for node ID. */
 static int
-node_result(struct directory *d, uint32_t id, LDAPMessage *chain,
-    struct err *e)
+send_read(struct directory *d, uint32_t id, int *msgid, struct err *e)
 {
+	const char *ndn = intern_str(d->gdns, id);
 	char what[400];
-	bool missing;
 
-	read_what(what, sizeof(what), intern_str(d->gdns, id));
-	if (base_reply(d, chain, what, node_entry_fn, &id, &missing, e) !=
-	    EXIT_OK)
+	dir_read_what(what, sizeof(what), ndn);
+	return session_send_base(d->s, ndn, dir_group_attrs, what, msgid, e);
+}
+
+/* The reply to the base search for node ID. */
+static int
+wait_read(struct directory *d, int msgid, uint32_t id, struct err *e)
+{
+	struct member_ctx m = { d, id };
+	char what[400];
+	bool missing, timed_out;
+
+	dir_read_what(what, sizeof(what), intern_str(d->gdns, id));
+	if (session_wait_base(d->s, msgid, what, node_entry_fn, &m, &missing,
+	    &timed_out, e) != EXIT_OK)
 		return EXIT_DIRECTORY;
 	if (missing) {
 		d->nodes[id].kind = NODE_MISSING;
@@ -834,53 +377,6 @@ node_result(struct directory *d, uint32_t id, LDAPMessage *chain,
 		d->st->not_users++;
 	}
 	return EXIT_OK;
-}
-
-static int
-send_read(struct directory *d, uint32_t id, int *msgid, struct err *e)
-{
-	const char *attrs[] = { "objectClass", "member", "uniqueMember",
-		"memberUid", NULL };
-	const char *ndn = intern_str(d->gdns, id);
-	struct timeval tv = d->tv;
-	int rc;
-
-	rc = ldap_search_ext(d->ld, ndn, LDAP_SCOPE_BASE, "(objectClass=*)",
-	    (char **)(uintptr_t)attrs, 0, NULL, NULL, &tv, LDAP_NO_LIMIT,
-	    msgid);
-	if (rc != LDAP_SUCCESS) {
-		char what[400];
-
-		read_what(what, sizeof(what), ndn);
-		set_ldap_err(d, e, rc, what);
-		return EXIT_DIRECTORY;
-	}
-	return EXIT_OK;
-}
-
-static int
-wait_read(struct directory *d, int msgid, uint32_t id, struct err *e)
-{
-	struct timeval tv = d->tv;
-	LDAPMessage *res = NULL;
-	char what[400];
-	int rc, r;
-
-	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
-	if (rc <= 0)
-		read_what(what, sizeof(what), intern_str(d->gdns, id));
-	if (rc == 0) {
-		err_set(e, "%s: timed out after %d s", what, d->cfg->timeout);
-		return EXIT_DIRECTORY;
-	}
-	if (rc < 0) {
-		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
-		set_ldap_err(d, e, rc, what);
-		return EXIT_DIRECTORY;
-	}
-	r = node_result(d, id, res, e);
-	ldap_msgfree(res);
-	return r;
 }
 
 /*
@@ -919,8 +415,7 @@ resolve(struct directory *d, const uint32_t *ids, size_t n, struct err *e)
 	}
 out:
 	for (i = 0; i < inflight; i++)
-		ldap_abandon_ext(d->ld, msgids[(head + i) % RESOLVE_WINDOW],
-		    NULL, NULL);
+		session_abandon(d->s, msgids[(head + i) % RESOLVE_WINDOW]);
 	return r;
 }
 
@@ -1042,190 +537,5 @@ out:
 	d->attrs = NULL;
 	if (r != EXIT_OK)
 		dir_members_free(out, ngroups);
-	return r;
-}
-
-/* ---- explain ---- */
-
-/* Is KEY a direct member of node ID? */
-static bool
-node_has_user(const struct directory *d, uint32_t id, uint32_t key)
-{
-	const struct node *g = &d->nodes[id];
-	size_t k;
-
-	if (g->kind == NODE_USER)
-		return g->key == key;
-	for (k = 0; g->kind == NODE_GROUP && k < g->nusers; k++)
-		if (g->users[k] == key)
-			return true;
-	return false;
-}
-
-size_t
-directory_path(struct directory *d, const char *group, uint32_t key,
-    const char ***path)
-{
-	char *ndn = dn_normalize(group);
-	uint32_t root, n, *from, *queue, id = 0, s;
-	size_t head = 0, tail = 0, len = 0, k;
-	bool found = false;
-
-	*path = NULL;
-	if (ndn == NULL || d->gdns == NULL || !intern_find(d->gdns, ndn,
-	    &root)) {
-		free(ndn);
-		return 0;
-	}
-	free(ndn);
-	/* breadth first from the policy group: the shortest chain */
-	n = intern_count(d->gdns);
-	from = xcalloc(n, sizeof(*from));       /* parent + 1; 0: unseen */
-	queue = xcalloc(n, sizeof(*queue));
-	from[root] = root + 1;
-	queue[tail++] = root;
-	while (head < tail && !found) {
-		id = queue[head++];
-		if (node_has_user(d, id, key)) {
-			found = true;
-			break;
-		}
-		for (k = 0; d->nodes[id].kind == NODE_GROUP &&
-		    k < d->nodes[id].nsubs; k++) {
-			s = d->nodes[id].subs[k];
-			if (from[s] != 0)
-				continue;
-			from[s] = id + 1;
-			queue[tail++] = s;
-		}
-	}
-	/* a user node is the user spelled another way: not a group */
-	if (found && d->nodes[id].kind == NODE_USER)
-		id = from[id] - 1;
-	for (s = id; found; s = from[s] - 1) {
-		*path = xreallocarray(*path, len + 1, sizeof(**path));
-		(*path)[len++] = intern_str(d->gdns, s);
-		if (s == root)
-			break;
-	}
-	free(from);
-	free(queue);
-	return len;
-}
-
-const char *
-directory_user_dn(struct directory *d, uint32_t key)
-{
-	uint32_t i, n = d->dns != NULL ? intern_count(d->dns) : 0;
-
-	for (i = 0; i < n && i < d->dn_cap; i++)
-		if (d->dn_key[i] == key)
-			return intern_str(d->dns, i);
-	return NULL;
-}
-
-/* ---- probing one group (check --online) ---- */
-
-static size_t
-count_member_values(struct directory *d, LDAPMessage *entry)
-{
-	struct berval **vals;
-	size_t a, n = 0;
-
-	for (a = 0; d->fl->dn_member_attrs[a] != NULL; a++) {
-		vals = ldap_get_values_len(d->ld, entry,
-		    d->fl->dn_member_attrs[a]);
-		n += (size_t)ldap_count_values_len(vals);
-		ldap_value_free_len(vals);
-	}
-	vals = ldap_get_values_len(d->ld, entry, d->fl->uid_member_attr);
-	n += (size_t)ldap_count_values_len(vals);
-	ldap_value_free_len(vals);
-	return n;
-}
-
-struct probe {
-	bool exists, is_group;
-	size_t members;
-};
-
-static void
-probe_entry_fn(struct directory *d, LDAPMessage *entry, void *ctx)
-{
-	struct probe *p = ctx;
-
-	p->exists = true;
-	p->is_group = is_group_entry(d, entry);
-	p->members += count_member_values(d, entry);
-}
-
-int
-directory_probe_group(struct directory *d, const char *dn, bool *exists,
-    bool *is_group, size_t *members, struct err *e)
-{
-	const char *attrs[] = { "objectClass", "member", "uniqueMember",
-		"memberUid", NULL };
-	LDAPMessage *res = NULL;
-	struct timeval tv = d->tv;
-	char *ndn, what[400];
-	int rc, msgid, r = EXIT_DIRECTORY;
-
-	*exists = false;
-	*is_group = false;
-	*members = 0;
-	read_what(what, sizeof(what), dn);
-	/* One timeout is enough: the next reads would each wait as long. */
-	if (d->stalled) {
-		err_set(e, "%s: not sent, an earlier read timed out", what);
-		return EXIT_DIRECTORY;
-	}
-	/* the spelling directory_read searches for */
-	ndn = dn_normalize(dn);
-	if (ndn == NULL) {
-		err_set(e, "invalid group DN '%s'", dn);
-		return EXIT_CONFIG;
-	}
-	rc = ldap_search_ext(d->ld, ndn, LDAP_SCOPE_BASE, "(objectClass=*)",
-	    (char **)(uintptr_t)attrs, 0, NULL, NULL, &tv, LDAP_NO_LIMIT,
-	    &msgid);
-	if (rc != LDAP_SUCCESS) {
-		set_ldap_err(d, e, rc, what);
-		goto out;
-	}
-	tv = d->tv;
-	rc = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res);
-	if (rc == 0) {
-		ldap_abandon_ext(d->ld, msgid, NULL, NULL);
-		err_set(e, "%s: timed out after %d s", what, d->cfg->timeout);
-		d->stalled = true;
-		goto out;
-	}
-	if (rc < 0) {
-		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
-		set_ldap_err(d, e, rc, what);
-		goto out;
-	}
-	{
-		struct probe p = { false, false, 0 };
-		bool missing;
-
-		r = base_reply(d, res, what, probe_entry_fn, &p, &missing, e);
-		*exists = p.exists && !missing;
-		*is_group = p.is_group;
-		*members = p.members;
-	}
-	if (r == EXIT_OK && !*exists)
-		log_debug("%s: no such entry", what);
-	else if (r == EXIT_OK)
-		log_debug("%s: %s, %zu member values", what,
-		    *is_group ? "a group" : "not a group", *members);
-out:
-	if (r != EXIT_OK) {
-		*exists = false;
-		*is_group = false;
-		*members = 0;
-	}
-	ldap_msgfree(res);
-	free(ndn);
 	return r;
 }
