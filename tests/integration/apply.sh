@@ -34,12 +34,6 @@ print(" ".join(sorted(u["userPrincipalName"] for u in s["users"]
       if any(l["skuId"] == sys.argv[1] for l in u["licenses"]))))' "$SKU_CRM"
 }
 
-stat() {        # stat KEY [SUBKEY]: a counter of the Graph test server
-	curl -sf "$GRAPH_BASE/_test/stats" | python3 -c '
-import json, sys
-v = json.load(sys.stdin).get(sys.argv[1], 0)
-print(v.get(sys.argv[2], 0) if len(sys.argv) > 2 else v)' "$@"
-}
 
 mkstate --sku crm:$SKU_CRM:50
 graph_start "$T/state.json" --seed 7
@@ -61,7 +55,7 @@ contains "throttled apply: all applied" "$OUT" "Applied: 9 ok, 0 failed, 0 skipp
 is "throttled apply: the tenant matches the policy" "$(holders)" \
 	"dave@example.com erin@example.com frank@example.com grace@example.com heidi@example.com ivan@example.com john.smith@example.com oscar@example.com"
 check "throttled apply: some items really were throttled" \
-	test "$(stat faults_429)" -gt 0
+	test "$(graph_stat faults_429)" -gt 0
 # every ok audit row is one successful write the server saw, and back
 python3 - "$T/graph.log" "$GRAPH_BASE" >"$T/writes" <<'PY'
 import json, sys, urllib.request
@@ -86,11 +80,11 @@ check "throttled apply: throttled items were retried, and counted" \
 	test "$retried" -gt 0
 curl -sf -X PUT -d '{"fault_429": 0}' "$GRAPH_BASE/_test/config" >/dev/null
 
-batches=$(stat by_path /v1.0/\$batch)
+batches=$(graph_stat by_path /v1.0/\$batch)
 run_licsync apply
 is "second apply: exit 0" "$RC" 0
 contains "second apply: nothing to do" "$OUT" "Plan: 0 to assign, 0 to unassign"
-is "second apply: no write sent" "$(stat by_path /v1.0/\$batch)" "$batches"
+is "second apply: no write sent" "$(graph_stat by_path /v1.0/\$batch)" "$batches"
 
 # ---- ownership: only what licsync assigned goes under remove: owned ----
 # judy gets the license by hand, outside licsync
@@ -144,7 +138,7 @@ is "disabled_plans passed on with the assignment" "$plans" "[['$PLAN1']]"
 state --sku crm:$SKU_CRM:50
 policy all "support"
 curl -sf -X PUT -d '{"latency_ms": 600}' "$GRAPH_BASE/_test/config" >/dev/null
-before=$(stat tokens_issued)
+before=$(graph_stat tokens_issued)
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" 2>"$T/err" &
 pid=$!
 sleep 0.9
@@ -152,7 +146,7 @@ curl -sf -X POST "$GRAPH_BASE/_test/expire-tokens" >/dev/null
 wait $pid
 is "expired token: apply still exits 0" "$?" 0
 check "expired token: a new one was fetched" \
-	test "$(stat tokens_issued)" -ge $((before + 2))
+	test "$(graph_stat tokens_issued)" -ge $((before + 2))
 is "expired token: the tenant matches the policy" "$(holders)" \
 	"heidi@example.com ivan@example.com john.smith@example.com oscar@example.com"
 curl -sf -X PUT -d '{"latency_ms": 0}' "$GRAPH_BASE/_test/config" >/dev/null
@@ -160,10 +154,10 @@ curl -sf -X PUT -d '{"latency_ms": 0}' "$GRAPH_BASE/_test/config" >/dev/null
 # ---- the backend refusing us: exit 4, nothing changed ----
 state --sku crm:$SKU_CRM:50
 printf 'wrong\n' >"$T/graph.secret"
-calls=$(stat assign_calls)
+calls=$(graph_stat assign_calls)
 run_licsync apply
 is "token refused: exit 4" "$RC" 4
-is "token refused: nothing changed" "$(stat assign_calls)" "$calls"
+is "token refused: nothing changed" "$(graph_stat assign_calls)" "$calls"
 printf '%s\n' "$GRAPH_SECRET" >"$T/graph.secret"
 
 # ---- give up on items still throttled after max_retries ----

@@ -58,32 +58,6 @@ json.dump(s, sys.stdout, indent=1)
 graph_start "$T/state.json"
 write_config
 
-# state_edit PYTHON: change the server's state; `s` is the state, `lic`
-# gives a user a license, `unlic` takes it away.
-state_edit() {
-	curl -sf "$GRAPH_BASE/_test/state" >"$T/cur.json" ||
-		{ echo "Bail out! cannot read the Graph state"; exit 1; }
-	python3 - "$T/cur.json" "$1" <<'PY' || { echo "Bail out! state_edit"; exit 1; }
-import json, sys
-path, code = sys.argv[1], sys.argv[2]
-s = json.load(open(path))
-users = {u["userPrincipalName"].lower(): u for u in s["users"]}
-def lic(user, sku):
-    users[user + "@example.com"]["licenses"].append(
-        {"skuId": sku, "group": None, "disabledPlans": []})
-def unlic(user, sku):
-    u = users[user + "@example.com"]
-    u["licenses"] = [l for l in u["licenses"] if l["skuId"] != sku]
-exec(code)
-json.dump(s, open(path, "w"))
-PY
-	graph_state "$T/cur.json"
-}
-
-graph_config() {        # graph_config JSON: PUT /_test/config
-	curl -sf -X PUT --data-binary "$1" "$GRAPH_BASE/_test/config" \
-		>/dev/null || { echo "Bail out! cannot PUT /_test/config"; exit 1; }
-}
 
 # policy WIKI-GROUPS: the four apps; the wiki's groups vary by run.
 four_apps() {   # four_apps WIKI-GROUPS: the policy, acme-wiki for these groups
@@ -94,11 +68,6 @@ four_apps() {   # four_apps WIKI-GROUPS: the policy, acme-wiki for these groups
 	policy_app acme-addon "$SKU_ADDON" "groups: [\"cn=unix-admins,$G\"]"
 }
 
-at() {          # at EPOCH licsync-ARGS...: run licsync at that time
-	t=$1
-	shift
-	LICSYNC_TEST_NOW=$t run_licsync "$@"
-}
 
 audit_json() {  # audit_json ARGS...: `audit --format json ARGS`, to $T/a.json
 	run_licsync audit --format json "$@"

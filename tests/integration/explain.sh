@@ -40,11 +40,6 @@ crm_and_wiki() {        # crm_and_wiki CRM-GROUPS: the policy
 	policy_app acme-wiki "$SKU_WIKI" remove=all "grace: 2d" groups=engineering
 }
 
-at() {          # at EPOCH ARGS...: licsync at that time
-	t=$1
-	shift
-	LICSYNC_TEST_NOW=$t run_licsync "$@"
-}
 
 xj() {          # xj EPOCH [ARGS] USER: explain --format json into $T/x.json
 	t=$1
@@ -71,18 +66,6 @@ app_text() {    # app_text APP: the lines of $OUT about APP
 	printf '%s\n' "$OUT" | sed -n "/^$1 (sku /,/^\$/p"
 }
 
-state_edit() {  # state_edit PYTHON: u[name] is a tenant user
-	curl -sf "$GRAPH_BASE/_test/state" >"$T/cur.json" ||
-		{ echo "Bail out! cannot read the Graph state"; exit 1; }
-	python3 - "$T/cur.json" "$1" <<'PY' || { echo "Bail out! state_edit"; exit 1; }
-import json, sys
-s = json.load(open(sys.argv[1]))
-u = {x["userPrincipalName"].split("@")[0]: x for x in s["users"]}
-exec(sys.argv[2])
-json.dump(s, open(sys.argv[1], "w"))
-PY
-	graph_state "$T/cur.json"
-}
 
 # what explain must not change: the tenant, its writes, the database
 snapshot() {

@@ -11,15 +11,7 @@ python3 "$top_srcdir/tests/data/gen_ldif.py" --users 45 \
 	--big-group team:10 --big-group crowd:45 >"$T/team.ldif"
 slapd_up "$top_srcdir/tests/data/directory.ldif" "$T/team.ldif"
 
-graph_config() {        # graph_config JSON: PUT /_test/config
-	curl -sf -X PUT -d "$1" "$GRAPH_BASE/_test/config" >/dev/null ||
-		{ echo "Bail out! cannot configure the Graph server: $1"; exit 1; }
-}
 
-stat() {        # stat KEY: a counter of the Graph test server
-	curl -sf "$GRAPH_BASE/_test/stats" | python3 -c '
-import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
-}
 
 holders() {     # how many users hold the CRM license at the server
 	curl -sf "$GRAPH_BASE/_test/state" | python3 -c '
@@ -58,11 +50,11 @@ policy all team
 for mode in suffix leading_zero space number missing unknown duplicate; do
 	state "${tenant[@]}"
 	graph_config "{\"batch_ids\": \"$mode\", \"batch_fake_status\": 204}"
-	calls=$(stat assign_calls)
+	calls=$(graph_stat assign_calls)
 	timed apply --format json
 	is "ids $mode, faked: exit 6" "$RC" 6
 	is "ids $mode, faked: no change recorded ok" "$(ok_rows)" 0
-	is "ids $mode, faked: no write at the server" "$(stat assign_calls)" "$calls"
+	is "ids $mode, faked: no write at the server" "$(graph_stat assign_calls)" "$calls"
 	printf '%s\n' "$OUT" >"$T/ids.json"
 	check "ids $mode, faked: every change failed, unconfirmed, after its retries" \
 		python3 - "$T/ids.json" <<'PY'

@@ -197,6 +197,54 @@ graph_state() {
 		    "$(cat "$T/graph_state.out")"; exit 1; }
 }
 
+# graph_config JSON: PUT /_test/config of the Graph test server.
+graph_config() {
+	curl -sf -X PUT --data-binary "$1" "$GRAPH_BASE/_test/config" \
+		>/dev/null ||
+		{ echo "Bail out! cannot configure the Graph server: $1"; exit 1; }
+}
+
+# graph_stat KEY [SUBKEY]: a counter of the Graph test server.
+graph_stat() {
+	curl -sf "$GRAPH_BASE/_test/stats" | python3 -c '
+import json, sys
+v = json.load(sys.stdin).get(sys.argv[1], 0)
+print(v.get(sys.argv[2], 0) if len(sys.argv) > 2 else v)' "$@"
+}
+
+# at EPOCH ARGS...: run_licsync with the test clock at EPOCH.
+at() {
+	t=$1
+	shift
+	LICSYNC_TEST_NOW=$t run_licsync "$@"
+}
+
+# state_edit PYTHON: edit the Graph test server's tenant in place.  The
+# code sees s (the state), u[name] (a user by the part of its UPN before
+# the @), users[upn] (by lower-case UPN), k[sku] (a SKU by id), and
+# lic(name, sku) / unlic(name, sku) to give or take a direct license.
+state_edit() {
+	curl -sf "$GRAPH_BASE/_test/state" >"$T/cur.json" ||
+		{ echo "Bail out! cannot read the Graph state"; exit 1; }
+	python3 - "$T/cur.json" "$1" <<'PY' || { echo "Bail out! state_edit"; exit 1; }
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+s = json.load(open(path))
+u = {x["userPrincipalName"].split("@")[0]: x for x in s["users"]}
+users = {x["userPrincipalName"].lower(): x for x in s["users"]}
+k = {x["skuId"]: x for x in s["skus"]}
+def lic(user, sku):
+    users[user + "@example.com"]["licenses"].append(
+        {"skuId": sku, "group": None, "disabledPlans": []})
+def unlic(user, sku):
+    x = users[user + "@example.com"]
+    x["licenses"] = [l for l in x["licenses"] if l["skuId"] != sku]
+exec(code)
+json.dump(s, open(path, "w"))
+PY
+	graph_state "$T/cur.json"
+}
+
 # write_config [EXTRA-LDAP-YAML]: licsync.conf for slapd and the server.
 # POLICY (default $T/policy.yaml) and LDAP_URI (default SLAPD_URI) may be
 # set by the caller.

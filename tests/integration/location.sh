@@ -63,10 +63,6 @@ for u in json.load(sys.stdin)["users"]:
         print(u.get("usageLocation"), len(u["licenses"]))' "$1"
 }
 
-stat() {        # stat KEY: a counter of the Graph test server
-	curl -sf "$GRAPH_BASE/_test/stats" | python3 -c '
-import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
-}
 
 # ---- not configured: skipped, as always ----
 run_licsync plan
@@ -103,7 +99,7 @@ contains "attribute l (Germany): names the user and the value" "$ERR" \
 	"directory attribute 'l' (backend.usage_location) holds no ISO 3166 country code for 1 user who needs one: dave@example.com 'Germany'; fix it in the directory"
 run_licsync apply
 is "attribute l (Germany): apply exits 3" "$RC" 3
-is "attribute l (Germany): nothing was written" "$(stat batch_items)" 0
+is "attribute l (Germany): nothing was written" "$(graph_stat batch_items)" 0
 run_licsync explain dave@example.com
 is "attribute l (Germany): explain still explains (exit 0)" "$RC" 0
 contains "attribute l (Germany): explain shows the value" "$OUT" \
@@ -168,7 +164,7 @@ EOF
 sed -i 's|^backend:$|backend:\n  max_retries: 0|' "$T/licsync.conf"
 curl -sf -X PUT -d '{"fault_503": 1.0, "retry_after": 0, "faults_on_writes_only": 1}' \
 	"$GRAPH_BASE/_test/config" >/dev/null
-calls=$(stat assign_calls)
+calls=$(graph_stat assign_calls)
 run_licsync apply --format json
 is "location throttled for good: exit 6" "$RC" 6
 printf '%s\n' "$OUT" >"$T/refused.json"
@@ -180,7 +176,7 @@ i = c["ivan@example.com"]
 assert i["result"] == "failed" and i["outcome"] == "throttled", i
 assert i["usage_location"] == "US", i
 PY
-is "location throttled for good: no license was assigned" "$(stat assign_calls)" "$calls"
+is "location throttled for good: no license was assigned" "$(graph_stat assign_calls)" "$calls"
 is "location throttled for good: ivan still has neither" "$(tenant_user ivan@example.com)" "None 0"
 curl -sf -X PUT -d '{"fault_503": 0, "faults_on_writes_only": 0}' \
 	"$GRAPH_BASE/_test/config" >/dev/null

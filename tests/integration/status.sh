@@ -40,11 +40,6 @@ crm_and_wiki() {        # crm_and_wiki CRM-GROUPS [WIKI-LINE]: the policy
 		groups=engineering "${2:-}"
 }
 
-at() {          # at EPOCH ARGS...: licsync at that time
-	t=$1
-	shift
-	LICSYNC_TEST_NOW=$t run_licsync "$@"
-}
 
 sj() {          # sj [ARGS]: status --format json into $T/s.json
 	run_licsync status --format json "$@"
@@ -105,19 +100,6 @@ print(eval(sys.argv[2]))
 PY
 }
 
-state_edit() {  # state_edit PYTHON: u[name] is a tenant user, k[sku] a SKU
-	curl -sf "$GRAPH_BASE/_test/state" >"$T/cur.json" ||
-		{ echo "Bail out! cannot read the Graph state"; exit 1; }
-	python3 - "$T/cur.json" "$1" <<'PY' || { echo "Bail out! state_edit"; exit 1; }
-import json, sys
-s = json.load(open(sys.argv[1]))
-u = {x["userPrincipalName"].split("@")[0]: x for x in s["users"]}
-k = {x["skuId"]: x for x in s["skus"]}
-exec(sys.argv[2])
-json.dump(s, open(sys.argv[1], "w"))
-PY
-	graph_state "$T/cur.json"
-}
 
 # ---- no database; a failed first run; a configuration error ----
 crm_and_wiki "emea-sales-uk support"

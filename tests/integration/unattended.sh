@@ -10,10 +10,6 @@ python3 "$top_srcdir/tests/data/gen_ldif.py" --users 1200 \
 slapd_up "$top_srcdir/tests/data/directory.ldif" "$T/big.ldif"
 SLAPD_URI_SAVED=$SLAPD_URI
 
-stat() {        # stat KEY: a counter of the Graph test server
-	curl -sf "$GRAPH_BASE/_test/stats" | python3 -c '
-import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
-}
 
 holders() {
 	curl -sf "$GRAPH_BASE/_test/state" | python3 -c '
@@ -66,13 +62,13 @@ is "-q with changes: a single line" "$(printf '%s\n' "$OUT" | wc -l)" 1
 state --sku crm:$SKU_CRM:50 --hold crm:alice --hold crm:bob --hold crm:carol \
 	--hold crm:dave --hold crm:erin
 policy all "engineering" "max_unassign: 2"
-calls=$(stat assign_calls)
+calls=$(graph_stat assign_calls)
 run_licsync apply
 is "over an app's max_unassign: exit 5" "$RC" 5
 contains "the limit that stopped it is named" "$ERR" \
 	"app 'acme-crm' would unassign 3 users, more than its max_unassign 2"
 contains "the plan it refused is shown" "$OUT" "- unassign alice@example.com"
-is "nothing applied" "$(stat assign_calls)" "$calls"
+is "nothing applied" "$(graph_stat assign_calls)" "$calls"
 stop=$(sqlite3 "$T/licsync.db" "SELECT outcome, exit_code, forced FROM runs ORDER BY id DESC LIMIT 1")
 is "the stop is recorded" "$stop" "safety stop|5|0"
 policy all "engineering" "max_unassign: 50%"
@@ -109,12 +105,12 @@ changetype: modify
 replace: uniqueMember
 uniqueMember: cn=nobody,ou=people,dc=example,dc=com
 EOF_LDIF
-calls=$(stat assign_calls)
+calls=$(graph_stat assign_calls)
 run_licsync apply
 is "a group emptied since the last run: exit 5" "$RC" 5
 contains "the guard names the group" "$ERR" \
 	"policy group 'cn=engineering,$G' had 2 users on the last run and has none now"
-is "guard: nothing applied" "$(stat assign_calls)" "$calls"
+is "guard: nothing applied" "$(graph_stat assign_calls)" "$calls"
 run_licsync plan
 is "guard: plan warns but exits 0" "$RC" 0
 contains "guard: plan says apply would stop" "$ERR" "apply would stop"
@@ -194,11 +190,11 @@ contains "--prune says what it dropped" "$ERR" "pruned 5 changes"
 # edited
 run_licsync plan -o "$T/plan2.json"
 sed -i 's/carol@example.com/mallory@example.com/' "$T/plan2.json"
-calls=$(stat assign_calls)
+calls=$(graph_stat assign_calls)
 run_licsync apply --plan "$T/plan2.json"
 is "an edited plan is refused: exit 5" "$RC" 5
 contains "an edited plan: says so" "$ERR" "the plan was edited"
-is "an edited plan: nothing applied" "$(stat assign_calls)" "$calls"
+is "an edited plan: nothing applied" "$(graph_stat assign_calls)" "$calls"
 # a policy changed since the review
 run_licsync plan -o "$T/plan3.json"
 policy all "support" "seats: 40"
@@ -220,7 +216,7 @@ sed -i 's|^  token_url:|  write_budget: 100000/1s\n  token_url:|' "$T/licsync.co
 sed -i 's/^  page_size: .*/  page_size: 1/' "$T/licsync.conf"
 state --sku crm:$SKU_CRM:2000 --bulk user:1200
 policy all "bigteam"
-calls=$(stat assign_calls)
+calls=$(graph_stat assign_calls)
 "$LICSYNC" -c "$T/licsync.conf" apply >"$T/out" 2>"$T/err" &
 pid=$!
 sleep 0.5
@@ -232,7 +228,7 @@ rc=$?
 is "slapd stopped during the directory read: still reading then" "$running" yes
 is "slapd stopped mid-run: exit 3" "$rc" 3
 contains "slapd stopped mid-run: says what failed" "$(cat "$T/err")" "LDAP"
-is "slapd stopped mid-run: nothing applied" "$(stat assign_calls)" "$calls"
+is "slapd stopped mid-run: nothing applied" "$(graph_stat assign_calls)" "$calls"
 
 if grep -a -q -e "$LDAP_SECRET" -e "$GRAPH_SECRET" "$T/all-output" \
     "$T"/*.out "$T/err" "$T/licsync.db"* "$T"/plan*.json; then
