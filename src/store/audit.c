@@ -62,6 +62,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT audit_write",
+	[ST_RELEASE] = "RELEASE audit_write",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO audit_write",
 };
 
 /* Migrations: schema_sql[i] brings user_version i to i + 1. */

@@ -104,6 +104,7 @@ chain_unlinked(struct audit *a, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0, i;
+	bool own;
 	int r;
 
 	if (sqlite3_prepare_v2(a->db, "SELECT id FROM changes WHERE seq IS NULL "
@@ -118,14 +119,11 @@ chain_unlinked(struct audit *a, struct err *e)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	if ((r = audit_begin(a, e)) != EXIT_OK)
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
 		goto out;
 	for (i = 0; i < n && r == EXIT_OK; i++)
 		r = chain_link(a, ids[i], e);
-	if (r == EXIT_OK)
-		r = audit_commit(a, e);
-	else
-		audit_rollback(a);
+	r = tx_end(a, own, r, e);
 out:
 	free(ids);
 	return r;
@@ -277,10 +275,11 @@ audit_prune(struct audit *a, int64_t before, int64_t *pruned, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t cut;
+	bool own;
 	int r;
 
 	*pruned = 0;
-	if ((r = audit_begin(a, e)) != EXIT_OK)
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
 		return r;
 	/* the longest run of links from the start, all finished before */
 	r = prune_sql(a, "SELECT coalesce((SELECT min(seq) FROM changes WHERE "
@@ -294,8 +293,5 @@ audit_prune(struct audit *a, int64_t before, int64_t *pruned, struct err *e)
 			r = prune_to(a, before, cut, pruned, e);
 	}
 	sqlite3_finalize(st);
-	if (r == EXIT_OK)
-		return audit_commit(a, e);
-	audit_rollback(a);
-	return r;
+	return tx_end(a, own, r, e);
 }

@@ -54,11 +54,12 @@ audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
 {
 	sqlite3_stmt *st = a->st[ST_PENDING];
 	size_t i;
+	bool own;
 	int r;
 
-	if ((r = audit_begin(a, e)) != EXIT_OK)
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
 		return r;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r == EXIT_OK; i++) {
 		sqlite3_bind_int64(st, 1, run_id);
 		bind_text(st, 2, rows[i].action);
 		bind_text(st, 3, rows[i].app);
@@ -66,13 +67,10 @@ audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
 		bind_text(st, 5, rows[i].user);
 		bind_text(st, 6, rows[i].reason);
 		sqlite3_bind_int64(st, 7, now);
-		if ((r = step_done(a, ST_PENDING, e)) != EXIT_OK) {
-			audit_rollback(a);
-			return r;
-		}
-		ids[i] = sqlite3_last_insert_rowid(a->db);
+		if ((r = step_done(a, ST_PENDING, e)) == EXIT_OK)
+			ids[i] = sqlite3_last_insert_rowid(a->db);
 	}
-	return audit_commit(a, e);
+	return tx_end(a, own, r, e);
 }
 
 int
@@ -80,8 +78,11 @@ audit_result(struct audit *a, int64_t id, const struct change_result *cr,
     struct err *e)
 {
 	sqlite3_stmt *st = a->st[ST_RESULT];
+	bool own;
 	int r;
 
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
+		return r;
 	bind_text(st, 1, cr->result);
 	bind_text(st, 2, cr->outcome);
 	bind_text(st, 3, cr->error_code);
@@ -90,9 +91,9 @@ audit_result(struct audit *a, int64_t id, const struct change_result *cr,
 	sqlite3_bind_int(st, 6, cr->attempts);
 	sqlite3_bind_int64(st, 7, cr->finished);
 	sqlite3_bind_int64(st, 8, id);
-	if ((r = step_done(a, ST_RESULT, e)) != EXIT_OK)
-		return r;
-	return chain_link(a, id, e);
+	if ((r = step_done(a, ST_RESULT, e)) == EXIT_OK)
+		r = chain_link(a, id, e);
+	return tx_end(a, own, r, e);
 }
 
 int
@@ -100,11 +101,14 @@ audit_unresolved(struct audit *a, int64_t run_id, audit_pending_fn fn,
     void *ctx, struct err *e)
 {
 	sqlite3_stmt *st = a->st[ST_UNRESOLVED];
-	int rc, r = EXIT_OK;
+	bool own;
+	int rc, r;
 
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
+		return r;
 	sqlite3_bind_int64(a->st[ST_CRASHED], 1, run_id);
 	if ((r = step_done(a, ST_CRASHED, e)) != EXIT_OK)
-		return r;
+		return tx_end(a, own, r, e);
 	for (;;) {
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW)
@@ -117,5 +121,5 @@ audit_unresolved(struct audit *a, int64_t run_id, audit_pending_fn fn,
 	sqlite3_reset(st);
 	if (r == EXIT_OK && rc != SQLITE_DONE)
 		r = db_err(a, e, "cannot read pending changes");
-	return r;
+	return tx_end(a, own, r, e);
 }

@@ -1,6 +1,8 @@
 /*
  * db.c - the SQLite helpers every file of the store uses: errors, prepared
- * statements stepped and bound, and transactions.
+ * statements stepped and bound, and the write transactions: the callers'
+ * (audit_begin, audit_commit, audit_rollback) and the one each write
+ * function of several statements runs in (tx_begin, tx_end).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,4 +78,36 @@ audit_rollback(struct audit *a)
 	a->head_known = false;
 	if (!sqlite3_get_autocommit(a->db))
 		step_done(a, ST_ROLLBACK, NULL);
+}
+
+/*
+ * Its own transaction is BEGIN IMMEDIATE, as the callers' is, so that a
+ * write never waits for the lock half-way.  A savepoint inside the
+ * callers' makes the function's writes one unit within it: its error
+ * leaves the callers' earlier writes as they were.
+ */
+int
+tx_begin(struct audit *a, bool *own, struct err *e)
+{
+	*own = sqlite3_get_autocommit(a->db) != 0;
+	return step_done(a, *own ? ST_BEGIN : ST_SAVEPOINT, e);
+}
+
+int
+tx_end(struct audit *a, bool own, int r, struct err *e)
+{
+	if (r == EXIT_OK)
+		return step_done(a, own ? ST_COMMIT : ST_RELEASE, e);
+	/* the chain head read in the undone writes is undone too */
+	a->head_known = false;
+	if (own) {
+		audit_rollback(a);
+		return r;
+	}
+	/* SQLite may have rolled back the whole transaction already */
+	if (!sqlite3_get_autocommit(a->db)) {
+		step_done(a, ST_ROLLBACK_TO, NULL);
+		step_done(a, ST_RELEASE, NULL);
+	}
+	return r;
 }

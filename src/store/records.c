@@ -93,8 +93,11 @@ sync_set(struct audit *a, enum stmt add, enum stmt del, const char *sku,
 {
 	uint32_t *o = xcalloc(nold, sizeof(*o)), *c = xcalloc(ncur, sizeof(*c));
 	size_t i;
-	int r = EXIT_OK;
+	bool own;
+	int r;
 
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
+		goto out;
 	for (i = 0; i < nold; i++)
 		o[i] = old[i].user;
 	for (i = 0; i < ncur; i++)
@@ -116,6 +119,8 @@ sync_set(struct audit *a, enum stmt add, enum stmt del, const char *sku,
 		sqlite3_bind_int64(a->st[add], 3, cur[i].first);
 		r = step_done(a, add, e);
 	}
+	r = tx_end(a, own, r, e);
+out:
 	free(o);
 	free(c);
 	return r;
@@ -218,24 +223,22 @@ audit_record_seats(struct audit *a, int64_t run_id,
 {
 	sqlite3_stmt *st = a->st[ST_SEATS_ADD];
 	size_t i, k;
+	bool own;
 	int r;
 
-	if ((r = audit_begin(a, e)) != EXIT_OK)
+	if ((r = tx_begin(a, &own, e)) != EXIT_OK)
 		return r;
-	for (i = 0; i < n; i++)
-		for (k = 0; k < SEAT_NKINDS; k++) {
+	for (i = 0; i < n && r == EXIT_OK; i++)
+		for (k = 0; k < SEAT_NKINDS && r == EXIT_OK; k++) {
 			sqlite3_bind_int64(st, 1, run_id);
 			sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
 			bind_text(st, 3, apps[i].app);
 			bind_text(st, 4, apps[i].sku);
 			bind_text(st, 5, seat_kind_names[k]);
 			sqlite3_bind_int64(st, 6, apps[i].seats[k]);
-			if ((r = step_done(a, ST_SEATS_ADD, e)) != EXIT_OK) {
-				audit_rollback(a);
-				return r;
-			}
+			r = step_done(a, ST_SEATS_ADD, e);
 		}
-	return audit_commit(a, e);
+	return tx_end(a, own, r, e);
 }
 
 static int

@@ -50,6 +50,9 @@ enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_COUNT
 };
 
@@ -64,7 +67,7 @@ struct audit {
 	bool chain_existing;    /* migrated to 4: chain the rows it had */
 };
 
-/* db.c: errors and statements. */
+/* db.c: errors, statements, and the write transactions (see audit.h). */
 int db_err(struct audit *a, struct err *e, const char *what);
 int db_exec(struct audit *a, const char *sql, const char *what,
     struct err *e);
@@ -72,6 +75,15 @@ int db_exec(struct audit *a, const char *sql, const char *what,
 int step_done(struct audit *a, enum stmt s, struct err *e);
 void bind_text(sqlite3_stmt *st, int i, const char *s);
 const char *col_text(sqlite3_stmt *st, int i);
+/*
+ * The unit of a write function of more than one statement: tx_begin()
+ * opens its own transaction when none is open (*OWN true), else a
+ * savepoint in the caller's; tx_end() with the function's result R
+ * commits or releases it when R is EXIT_OK, else undoes the function's
+ * writes, and returns R (or the commit's error).
+ */
+int tx_begin(struct audit *a, bool *own, struct err *e);
+int tx_end(struct audit *a, bool own, int r, struct err *e);
 
 /* chain.c */
 /* Link the finalised change row ID into the hash chain. */
