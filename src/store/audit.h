@@ -1,4 +1,24 @@
-/* audit.h - the SQLite audit trail: runs, entitlement history, ownership */
+/*
+ * audit.h - the SQLite audit trail: runs, entitlement history, ownership,
+ * every change with its outcome, and the hash chain over them.
+ *
+ * Transactions, one rule: every function here that writes is atomic by
+ * itself, all of its writes or none.  Called outside a transaction it is
+ * one (BEGIN IMMEDIATE ... COMMIT when it has several statements), durable
+ * when it returns.  Called between audit_begin() and audit_commit() it
+ * joins the caller's transaction: nothing of it is durable before that
+ * commit, and when it fails it undoes its own writes only (a savepoint),
+ * leaving the caller to commit what came before or to audit_rollback().
+ * A caller opens a transaction only to make several writes durable
+ * together, or with one fsync: a run's records of its plan, the outcomes
+ * of one $batch answer.  So a run killed at any point leaves each change
+ * pending or finished, never half-written, and audit_unresolved() on the
+ * next run finds the pending ones.
+ *
+ * The store: audit.c opens and migrates, db.c holds the transactions,
+ * changes.c runs and changes, chain.c the hash chain, records.c what a
+ * run keeps for the next, listing.c what `licsync audit` lists.
+ */
 #ifndef LICSYNC_AUDIT_H
 #define LICSYNC_AUDIT_H
 
@@ -79,11 +99,11 @@ struct change_result {
 	int64_t finished;
 };
 
-/* Insert ROWS as pending for RUN_ID in one transaction; IDS gets each
- * row's id. */
+/* Insert ROWS as pending for RUN_ID; IDS gets each row's id. */
 int audit_pending(struct audit *a, int64_t run_id, const struct change_row *rows,
     size_t n, int64_t now, int64_t *ids, struct err *e);
-/* Record an outcome; the caller groups these in transactions. */
+/* Record an outcome and link the row into the hash chain.  Apply
+ * groups these in a transaction per $batch answer: one fsync each. */
 int audit_result(struct audit *a, int64_t id, const struct change_result *r,
     struct err *e);
 /* licsync assigned SKU to USER (ownership starts), or it is gone (ends). */
@@ -148,7 +168,8 @@ int audit_set_group_size(struct audit *a, const char *dn, long users,
 /*
  * Crash recovery: mark runs other than RUN_ID still 'running' as
  * 'interrupted', and call FN for every change still pending (its outcome
- * never recorded), oldest first.
+ * never recorded), oldest first.  FN's writes are part of the unit: one
+ * FN failing undoes them all, and the marking.
  */
 typedef int (*audit_pending_fn)(void *ctx, int64_t id, const char *action,
     const char *sku, const char *user);
@@ -185,6 +206,7 @@ int audit_record_seats(struct audit *a, int64_t run_id,
 int audit_last_seats(struct audit *a, int64_t *run_id,
     struct app_status **apps, size_t *n, struct err *e);
 
+/* The caller's transaction (see the top of this file); they do not nest. */
 int audit_begin(struct audit *a, struct err *e);
 int audit_commit(struct audit *a, struct err *e);
 void audit_rollback(struct audit *a);
