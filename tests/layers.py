@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""layers.py SRC [NUMBER] - check the include lines of SRC against
+"""layers.py SRC [NUMBER] - check the shape of SRC: its include lines against
 SRC/LAYERS and print TAP lines (without the plan) numbered from NUMBER+1;
 the last line of output is "# N tests, F failed".
 
@@ -9,13 +9,45 @@ and src/conf/policy.h are the module conf/policy.  Checked:
   - every #include "..." names a header under SRC by its folder;
   - no module includes a header of a layer listed after its own;
   - no two modules share a file name (src/liblicsync.a holds them all);
-  - the modules' includes form no cycle.
+  - the modules' includes form no cycle;
+  - no file is over MAX_LINES lines, no function over MAX_FUNCTION (a
+    function: from its name at the start of a line to the first "}"
+    that starts one, with the line of its type before it).
 """
 import os
 import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+FUNCTION = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)\(')
+MAX_LINES = 800
+MAX_FUNCTION = 80
+
+
+def too_long(path):
+    """The problems of one file: its length, its functions' lengths."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    bad = []
+    if len(lines) > MAX_LINES:
+        bad.append("%s: %d lines, more than %d" % (path, len(lines),
+                                                  MAX_LINES))
+    i = 0
+    while i < len(lines):
+        m = FUNCTION.match(lines[i])
+        if m and not lines[i].rstrip().endswith(";"):
+            j = i
+            while j < len(lines) and lines[j] != "}":
+                j += 1
+            n = j - i + 2
+            if n > MAX_FUNCTION:
+                bad.append("%s:%d: %s() is %d lines, more than %d" %
+                           (path, i + 1, m.group(1), n, MAX_FUNCTION))
+            i = j
+        i += 1
+    return bad
 
 
 def read_layers(src):
@@ -132,6 +164,15 @@ def main():
              if len(m) > 1]
     result(not twice, "no two modules share a file name (one archive "
            "holds their objects)", twice)
+
+    long_ = []
+    for folder in folders:
+        d = os.path.join(src, folder)
+        for name in sorted(os.listdir(d)):
+            if name.endswith((".c", ".h")):
+                long_ += too_long(os.path.join(d, name))
+    result(not long_, "no file over %d lines, no function over %d" %
+           (MAX_LINES, MAX_FUNCTION), long_)
 
     cycle = find_cycle(graph)
     result(cycle is None, "no include cycle between modules",

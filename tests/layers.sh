@@ -76,6 +76,21 @@ file twice high/a.h
 verdict "checker: two modules of one file name fail" 1 twice \
 	"a: high/a low/a"
 
+tree big low
+python3 -c 'print("int x;\n" * 801, end="")' >"$T/big/low/a.c"
+{
+	echo "static int"
+	echo "f(void)"
+	echo "{"
+	i=0
+	while [ $i -lt 80 ]; do echo "	;"; i=$((i + 1)); done
+	echo "}"
+} >"$T/big/low/b.c"
+verdict "checker: a file over 800 lines fails" 1 big \
+	"a.c: 801 lines, more than 800"
+verdict "checker: a function over 80 lines fails" 1 big \
+	"b.c:2: f() is 84 lines, more than 80"
+
 tree extra low
 mkdir -p "$T/extra/stray"
 verdict "checker: a folder missing from LAYERS fails" 1 extra \
