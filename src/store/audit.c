@@ -153,6 +153,7 @@ user_version(struct audit *a, int *v, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 
+	*v = 0;
 	if (sqlite3_prepare_v2(a->db, "PRAGMA user_version", -1, &st, NULL) !=
 	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
