@@ -4,7 +4,7 @@
 LICSYNC_BUILD_DEPS="gcc make autoconf automake pkg-config
 libldap2-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev libcmocka-dev"
-LICSYNC_TEST_DEPS="slapd ldap-utils python3 sqlite3 openssl curl mandoc man-db time
+LICSYNC_TEST_DEPS="slapd ldap-utils samba samba-ad-dc winbind python3 sqlite3 openssl curl mandoc man-db time
 git clang clang-tools libclang-rt-dev cppcheck"
 # Renders the HTML report in tests; its tests skip where it cannot be had.
 LICSYNC_OPTIONAL_DEPS="chromium"
