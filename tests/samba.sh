@@ -2,7 +2,8 @@
 # for the tests (sourced, bash).  Needs root and Debian's samba and
 # samba-ad-dc packages.
 #
-#   samba_available          0 when a DC can be started here
+#   samba_available          0 when a DC can be started here (and then
+#                            this shell's turn to start one)
 #   samba_start DIR          provision EXAMPLE.TEST into DIR and start its
 #                            LDAP service on 127.0.0.1 (389, 636, 3268,
 #                            3269: Samba's ports cannot be moved, so one DC
@@ -32,11 +33,18 @@ SAMBA_DIR=""
 
 _samba_err() { echo "samba.sh: $*" >&2; }
 
+# samba_available: 0 when a DC can be started here.  Samba's ports are
+# fixed, so the tests that start one (make check runs tests in parallel)
+# take turns: this waits for the others' DCs, holding a lock until the
+# calling shell exits.
 samba_available() {
 	[ "$(id -u)" = 0 ] || return 1
 	command -v samba >/dev/null 2>&1 || return 1
 	command -v samba-tool >/dev/null 2>&1 || return 1
-	# a DC of our own needs Samba's ports free
+	command -v flock >/dev/null 2>&1 || return 1
+	exec {_samba_lock}>"${TMPDIR:-/tmp}/licsync-samba.lock" || return 1
+	flock -w 600 "$_samba_lock" || return 1
+	# a DC of our own needs Samba's ports free of anything else
 	! (exec 3<>/dev/tcp/127.0.0.1/389) 2>/dev/null
 }
 

@@ -92,7 +92,7 @@ static const struct yw_key ldap_keys[] = {
 	    offsetof(struct config_ldap, ca_file), 0 },
 	{ "tls_reqcert", YW_STRING, reqcert_key,
 	    offsetof(struct config_ldap, tls_reqcert), 0 },
-	{ "bind_dn", YW_STRING, dn_key,
+	{ "bind_dn", YW_STRING, bind_name_key,
 	    offsetof(struct config_ldap, bind_dn), 0 },
 	{ "bind_password_file", YW_STRING, path_key,
 	    offsetof(struct config_ldap, bind_password_file), 0 },

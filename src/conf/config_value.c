@@ -97,6 +97,36 @@ dn_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	return EXIT_OK;
 }
 
+/* NAME@DOMAIN or DOMAIN\NAME: one separator, something on each side,
+ * no blank. */
+static bool
+bind_name_ok(const char *s, char sep)
+{
+	const char *p = strchr(s, sep);
+
+	return p != NULL && p != s && p[1] != '\0' &&
+	    strchr(p + 1, sep) == NULL && strpbrk(s, " \t") == NULL;
+}
+
+int
+bind_name_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	const char *s = yw_str(v);
+
+	/* A DN has an '='; a UPN or a down-level name has none. */
+	if (strchr(s, '=') != NULL)
+		return dn_key(y, k, v, obj, e);
+	if (!bind_name_ok(s, '@') && !bind_name_ok(s, '\\'))
+		return yw_error(y, v->start_mark, e, "'%s' is not a DN "
+		    "(cn=licsync,ou=services,dc=example,dc=com), a user "
+		    "principal name (licsync@example.com) or a down-level "
+		    "name (EXAMPLE\\licsync)", s);
+	free(*YW_FIELD(obj, k, char *));
+	*YW_FIELD(obj, k, char *) = xstrdup(s);
+	return EXIT_OK;
+}
+
 /* One filter in parentheses, balanced; the server checks the rest. */
 static bool
 filter_ok(const char *s)

@@ -21,6 +21,10 @@ int uri_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
 int dn_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
+/* ldap.bind_dn: a DN (checked as one), a UPN or DOMAIN\user, as Active
+ * Directory takes for a simple bind. */
+int bind_name_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e);
 int filter_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
 int attr_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,

@@ -243,6 +243,35 @@ test_full(void **state)
 	config_free(c);
 }
 
+/* Active Directory's bind names: a UPN and DOMAIN\user are kept as
+ * written, a DN is still checked as one. */
+static void
+test_bind_names(void **state)
+{
+	static const char *const names[] = {
+		"licsync@example.com",
+		"EXAMPLE\\\\licsync",
+		"CN=licsync,CN=Users,DC=example,DC=test",
+	};
+	static const char *const want[] = {
+		"licsync@example.com",
+		"EXAMPLE\\licsync",
+		"CN=licsync,CN=Users,DC=example,DC=test",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *yaml = xasprintf(BACKEND "ldap:\n  bind_dn: \"%s\"\n"
+		    "  bind_password_file: p\n", names[i]);
+		struct config *c = load_ok(yaml, NULL);
+
+		assert_string_equal(c->ldap.bind_dn, want[i]);
+		config_free(c);
+		free(yaml);
+	}
+}
+
 static void
 test_relative_paths(void **state)
 {
@@ -1171,6 +1200,22 @@ test_ldap_values(void **state)
 		  "FILE:6:16: 'tls_reqcert' must be 'demand' or 'never'\n"
 		  "  tls_reqcert: allow\n"
 		  "               ^" },
+		{ BACKEND "ldap:\n  bind_dn: licsync\n"
+		  "  bind_password_file: p\n",
+		  "FILE:6:12: 'licsync' is not a DN "
+		  "(cn=licsync,ou=services,dc=example,dc=com), a user "
+		  "principal name (licsync@example.com) or a down-level name "
+		  "(EXAMPLE\\licsync)\n"
+		  "  bind_dn: licsync\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  bind_dn: \"a@b@c\"\n"
+		  "  bind_password_file: p\n",
+		  "FILE:6:12: 'a@b@c' is not a DN "
+		  "(cn=licsync,ou=services,dc=example,dc=com), a user "
+		  "principal name (licsync@example.com) or a down-level name "
+		  "(EXAMPLE\\licsync)\n"
+		  "  bind_dn: \"a@b@c\"\n"
+		  "           ^" },
 		{ BACKEND "ldap:\n  bind_dn: \"cn=x,,\"\n"
 		  "  bind_password_file: p\n",
 		  "FILE:6:12: invalid DN 'cn=x,,': Decoding error\n"
@@ -1493,6 +1538,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_bind_names),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_certificate),
 		cmocka_unit_test(test_relative_config_path),
