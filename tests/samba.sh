@@ -31,6 +31,8 @@ SAMBA_GC=ldap://127.0.0.1:3268
 SAMBA_PID=""
 SAMBA_DIR=""
 
+. "$(dirname "${BASH_SOURCE[0]}")/testca.sh"
+
 _samba_err() { echo "samba.sh: $*" >&2; }
 
 # samba_available: 0 when a DC can be started here.  Samba's ports are
@@ -48,53 +50,12 @@ samba_available() {
 	! (exec 3<>/dev/tcp/127.0.0.1/389) 2>/dev/null
 }
 
-# _samba_tls DIR: a CA and the DC's certificate (IP:127.0.0.1).
-_samba_tls() {
-	local dir=$1
-	cat >"$dir/openssl.cnf" <<'EOF'
-[req]
-distinguished_name = req_dn
-prompt = no
-[req_dn]
-CN = licsync test
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost,DNS:dc.example.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-	(
-		umask 077
-		openssl req -config "$dir/openssl.cnf" -x509 -nodes \
-			-newkey rsa:2048 -subj '/O=licsync tests/CN=licsync AD test CA' \
-			-extensions ca_ext -days 7 \
-			-keyout "$dir/ca.key" -out "$dir/ca.pem" &&
-		openssl req -config "$dir/openssl.cnf" -new -nodes \
-			-newkey rsa:2048 -subj '/O=licsync tests/CN=dc.example.test' \
-			-keyout "$dir/dc.key" -out "$dir/dc.csr" &&
-		openssl x509 -req -in "$dir/dc.csr" -days 7 \
-			-CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
-			-extfile "$dir/openssl.cnf" -extensions server_ext \
-			-out "$dir/dc.pem"
-	) >"$dir/openssl.log" 2>&1 || {
-		_samba_err "creating the certificates failed:"
-		cat "$dir/openssl.log" >&2
-		return 1
-	}
-	chmod 644 "$dir/ca.pem" "$dir/dc.pem"
-}
-
 samba_start() {
 	local dir=$1 i
 	SAMBA_DIR=$dir
 	mkdir -p "$dir" || return 1
-	_samba_tls "$dir" || return 1
+	test_ca_make "$dir" ||
+		{ _samba_err "creating the test certificates failed"; return 1; }
 	samba-tool domain provision --realm="$SAMBA_REALM" \
 		--domain="$SAMBA_DOMAIN" --server-role=dc --dns-backend=NONE \
 		--adminpass="$SAMBA_ADMIN_PASSWORD" --targetdir="$dir/dc" \
@@ -102,8 +63,8 @@ samba_start() {
 		--option="bind interfaces only=yes" \
 		--option="server services=ldap" \
 		--option="tls enabled=yes" \
-		--option="tls keyfile=$dir/dc.key" \
-		--option="tls certfile=$dir/dc.pem" \
+		--option="tls keyfile=$dir/server.key" \
+		--option="tls certfile=$dir/server.pem" \
 		--option="tls cafile=$dir/ca.pem" \
 		--option="log file=$dir/log.%m" \
 		>"$dir/provision.log" 2>&1 || {

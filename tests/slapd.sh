@@ -61,6 +61,8 @@
 #
 # Only one instance per shell.  Works with `set -u` and `set -e`.
 
+. "$(dirname "${BASH_SOURCE[0]}")/testca.sh"
+
 # Never read the machine's ldap.conf or ~/.ldaprc in the tests.
 export LDAPNOINIT=1
 
@@ -206,53 +208,6 @@ EOF
 	} >"$dir/slapd.conf"
 }
 
-_slapd_make_tls() {
-	# _slapd_make_tls DIR: throwaway CA and server certificate.
-	local dir=$1 serial
-	cat >"$dir/openssl.cnf" <<'EOF'
-[req]
-distinguished_name = req_dn
-prompt = no
-[req_dn]
-CN = licsync test
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-	serial=0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-	(
-		umask 077
-		openssl req -config "$dir/openssl.cnf" -x509 -nodes \
-			-newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-			-subj '/O=licsync tests/CN=licsync test CA' \
-			-extensions ca_ext -days 7 \
-			-keyout "$dir/ca.key" -out "$dir/ca.pem" &&
-		openssl req -config "$dir/openssl.cnf" -new -nodes \
-			-newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-			-subj '/O=licsync tests/CN=localhost' \
-			-keyout "$dir/server.key" -out "$dir/server.csr" &&
-		openssl x509 -req -in "$dir/server.csr" -days 7 \
-			-CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-			-set_serial "$serial" \
-			-extfile "$dir/openssl.cnf" -extensions server_ext \
-			-out "$dir/server.pem"
-	) >"$dir/openssl.log" 2>&1 || {
-		_slapd_err "creating the test certificates failed:"
-		cat "$dir/openssl.log" >&2
-		return 1
-	}
-	chmod 644 "$dir/ca.pem" "$dir/server.pem"
-	return 0
-}
-
 _slapd_install_traps() {
 	[ "${SLAPD_NO_TRAP:-0}" = 1 ] && return 0
 	[ -n "$(trap -p EXIT)" ] || trap 'slapd_stop' EXIT
@@ -317,7 +272,11 @@ slapd_start() {
 	export SLAPD_LDAPI_URI="ldapi://$esc"
 
 	if [ "${SLAPD_TLS:-0}" = 1 ]; then
-		_slapd_make_tls "$dir" || { slapd_stop; return 1; }
+		if ! test_ca_make "$dir"; then
+			_slapd_err "creating the test certificates failed"
+			slapd_stop
+			return 1
+		fi
 	fi
 	_slapd_write_conf "$dir" || { slapd_stop; return 1; }
 
