@@ -99,6 +99,9 @@ xstrndup(const char *s, size_t n)
 }
 
 /* FMT with AP formatted into new memory; its length into *LEN. */
+static char *xvasprintf(size_t *len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static char *
 xvasprintf(size_t *len, const char *fmt, va_list ap)
 {
