@@ -62,6 +62,7 @@ struct explanation {
 	bool known;             /* interned: someone names this key */
 	uint32_t id;
 	const char *dn;         /* in the directory, or NULL */
+	bool disabled;          /* ... and disabled there */
 	enum rc_backend_user backend;
 	const char *location;   /* set before assigning, or NULL */
 	const char *bad_location;       /* the directory's, not a code */
@@ -181,7 +182,8 @@ explain_app(struct plan_run *pr, const struct report_ctx *rc, uint32_t a,
 	w->nin = memberships(pr, x->id, as->first_group, &ap->groups, &w->in);
 	w->nout = memberships(pr, x->id, as->first_excl, &ap->exclude_groups,
 	    &w->out);
-	w->entitled = w->nin > 0 && w->nout == 0 && !w->excluded_user;
+	w->entitled = w->nin > 0 && w->nout == 0 && !w->excluded_user &&
+	    !x->disabled;
 	holding(pr, as, x->id, w);
 	decide(pr, rc, a, x->id, w);
 }
@@ -378,8 +380,9 @@ explain_text(FILE *fp, const struct explanation *x)
 {
 	size_t a;
 
-	fprintf(fp, "%s\n  directory: %s\n  backend:   ", x->user,
-	    x->dn != NULL ? x->dn : "not a user there");
+	fprintf(fp, "%s\n  directory: %s%s\n  backend:   ", x->user,
+	    x->dn != NULL ? x->dn : "not a user there", x->disabled ?
+	    " (disabled in the directory: entitled to nothing)" : "");
 	backend_text(fp, x);
 	fprintf(fp, "\n  protected: %s\n", x->protected ? "yes (licsync never "
 	    "assigns or removes their licenses)" : "no");
@@ -466,8 +469,9 @@ explain_json(FILE *fp, const struct explanation *x)
 
 	for (a = 0; a < x->napps; a++)
 		json_array_append_new(apps, json_app(x, &x->apps[a]));
-	o = json_pack("{s:s, s:o, s:s, s:o, s:b, s:o}", "user", x->user,
+	o = json_pack("{s:s, s:o, s:b, s:s, s:o, s:b, s:o}", "user", x->user,
 	    "directory_dn", x->dn != NULL ? json_string(x->dn) : json_null(),
+	    "disabled", x->disabled,
 	    "backend", backend_name(x->backend), "usage_location",
 	    x->location != NULL ? json_string(x->location) : json_null(),
 	    "protected", x->protected, "apps", apps);
@@ -573,6 +577,8 @@ gather(struct plan_run *pr, const struct explain_opts *o,
 	run_report_context(pr, skus, &rc);
 	if (x->known) {
 		x->dn = directory_user_dn(pr->dv.dir, x->id);
+		x->disabled = u32_in_sorted(pr->dv.disabled.ids,
+		    pr->dv.disabled.n, x->id);
 		x->backend = x->id < pr->bv.nbu ? pr->bv.bu[x->id] :
 		    RC_USER_UNKNOWN;
 		x->location = report_location(&rc, x->id);
@@ -617,7 +623,7 @@ run_explain(const struct explain_opts *o)
 	if (!x.known && x.nevents == 0) {
 		err_set(&e, "no user '%s' in the directory, the backend, the "
 		    "policy or the audit trail (%s)", o->user,
-		    pr.base.cfg->ldap.user_key);
+		    pr.dv.dst.user_key != NULL ? pr.dv.dst.user_key : "key");
 		r = EXIT_USAGE;
 		goto out;
 	}

@@ -11,8 +11,6 @@
 #include "conf/config_value.h"
 #include "conf/yamlwalk.h"
 
-#define DEFAULT_USER_FILTER "(objectClass=inetOrgPerson)"
-#define DEFAULT_USER_KEY "mail"
 #define DEFAULT_PAGE_SIZE 500
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_BACKEND "graph"
@@ -43,6 +41,52 @@ reqcert_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	else
 		return yw_error(y, v->start_mark, e,
 		    "'%s' must be 'demand' or 'never'", k->name);
+	return EXIT_OK;
+}
+
+static int
+schema_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e)
+{
+	static const char *const names[] = { "auto", "rfc", "ad" };
+	const char *s = yw_str(v);
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*YW_FIELD(obj, k, enum ldap_schema) =
+			    (enum ldap_schema)i;
+			return EXIT_OK;
+		}
+	return yw_error(y, v->start_mark, e,
+	    "'%s' must be 'auto', 'rfc' or 'ad'", k->name);
+}
+
+static int
+nesting_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
+    struct err *e)
+{
+	const char *s = yw_str(v);
+
+	if (strcmp(s, "walk") == 0)
+		*YW_FIELD(obj, k, enum ldap_nesting) = NESTING_WALK;
+	else if (strcmp(s, "in-chain") == 0)
+		*YW_FIELD(obj, k, enum ldap_nesting) = NESTING_IN_CHAIN;
+	else
+		return yw_error(y, v->start_mark, e,
+		    "'%s' must be 'walk' or 'in-chain'", k->name);
+	return EXIT_OK;
+}
+
+/* An LDAP filter, or "none": kept as "". */
+static int
+disabled_filter_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	if (strcmp(yw_str(v), "none") != 0)
+		return filter_key(y, k, v, obj, e);
+	free(*YW_FIELD(obj, k, char *));
+	*YW_FIELD(obj, k, char *) = xstrdup("");
 	return EXIT_OK;
 }
 
@@ -98,10 +142,16 @@ static const struct yw_key ldap_keys[] = {
 	    offsetof(struct config_ldap, bind_password_file), 0 },
 	{ "base_dn", YW_STRING, dn_key,
 	    offsetof(struct config_ldap, base_dn), 0 },
+	{ "schema", YW_STRING, schema_key,
+	    offsetof(struct config_ldap, schema), 0 },
+	{ "nesting", YW_STRING, nesting_key,
+	    offsetof(struct config_ldap, nesting), 0 },
 	{ "user_filter", YW_STRING, filter_key,
 	    offsetof(struct config_ldap, user_filter), 0 },
 	{ "user_key", YW_STRING, attr_key,
 	    offsetof(struct config_ldap, user_key), 0 },
+	{ "disabled_filter", YW_STRING, disabled_filter_key,
+	    offsetof(struct config_ldap, disabled_filter), 0 },
 	{ "page_size", YW_INT, page_size_key,
 	    offsetof(struct config_ldap, page_size), 0 },
 	{ "timeout", YW_INT, timeout_key,
@@ -307,8 +357,6 @@ apply_defaults(struct config *c)
 	struct config_backend *b = &c->backend;
 	size_t n;
 
-	set_default(&c->ldap.user_filter, DEFAULT_USER_FILTER);
-	set_default(&c->ldap.user_key, DEFAULT_USER_KEY);
 	if (c->ldap.page_size == 0)
 		c->ldap.page_size = DEFAULT_PAGE_SIZE;
 	if (c->ldap.timeout == 0)
@@ -373,6 +421,7 @@ config_free(struct config *c)
 	free(c->ldap.base_dn);
 	free(c->ldap.user_filter);
 	free(c->ldap.user_key);
+	free(c->ldap.disabled_filter);
 	free(c->backend.type);
 	free(c->backend.tenant_id);
 	free(c->backend.client_id);
@@ -413,8 +462,16 @@ dump_ldap(const struct config_ldap *l, FILE *fp)
 	put_str(fp, "  ", "bind_dn", l->bind_dn);
 	put_str(fp, "  ", "bind_password_file", l->bind_password_file);
 	put_str(fp, "  ", "base_dn", l->base_dn);
+	fprintf(fp, "  schema: %s\n", l->schema == SCHEMA_AD ? "ad" :
+	    l->schema == SCHEMA_RFC ? "rfc" : "auto");
+	fprintf(fp, "  nesting: %s\n", l->nesting == NESTING_IN_CHAIN ?
+	    "in-chain" : "walk");
 	put_str(fp, "  ", "user_filter", l->user_filter);
 	put_str(fp, "  ", "user_key", l->user_key);
+	if (l->disabled_filter != NULL && *l->disabled_filter == '\0')
+		fputs("  disabled_filter: none\n", fp);
+	else
+		put_str(fp, "  ", "disabled_filter", l->disabled_filter);
 	fprintf(fp, "  page_size: %d\n", l->page_size);
 	fprintf(fp, "  timeout: %d\n", l->timeout);
 }

@@ -8,6 +8,10 @@
 #include "util/util.h"
 
 enum tls_reqcert { TLS_REQCERT_DEMAND, TLS_REQCERT_NEVER };
+/* Which schema the directory speaks; auto: its rootDSE says. */
+enum ldap_schema { SCHEMA_AUTO, SCHEMA_RFC, SCHEMA_AD };
+/* How nested groups are followed: by licsync, or by the server. */
+enum ldap_nesting { NESTING_WALK, NESTING_IN_CHAIN };
 
 struct config_ldap {
 	char *uri;                /* NULL: libldap's ldap.conf URI */
@@ -17,8 +21,12 @@ struct config_ldap {
 	char *bind_dn;            /* NULL: anonymous, or SASL EXTERNAL on ldapi:// */
 	char *bind_password_file;
 	char *base_dn;            /* NULL: libldap's ldap.conf BASE */
-	char *user_filter;        /* default (objectClass=inetOrgPerson) */
-	char *user_key;           /* default mail */
+	enum ldap_schema schema;  /* default auto */
+	enum ldap_nesting nesting; /* default walk */
+	/* NULL: the schema's default (see directory/flavour.c) */
+	char *user_filter;
+	char *user_key;
+	char *disabled_filter;    /* ... and "" (none): no user is disabled */
 	int page_size;            /* default 500 */
 	int timeout;              /* seconds, default 30 */
 };

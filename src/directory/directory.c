@@ -9,24 +9,16 @@
  * each group is read once however many policy groups reach it, and cycles
  * end because a group is visited once per expansion.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "directory/directory.h"
 #include "directory/dirstate.h"
 #include "directory/dn.h"
+#include "directory/flavour.h"
 #include "directory/ldap_session.h"
 #include "util/log.h"
-
-static const char *const rfc_dn_attrs[] = { "member", "uniqueMember", NULL };
-static const char *const rfc_group_classes[] = {
-	"groupOfNames", "groupOfUniqueNames", "posixGroup", "groupOfMembers",
-	NULL
-};
-
-static const struct flavour flavour_rfc = {
-	"rfc4519", rfc_dn_attrs, "memberUid", rfc_group_classes,
-};
 
 /* Base searches in flight at once while resolving nodes. */
 #define RESOLVE_WINDOW 64
@@ -40,13 +32,16 @@ directory_open(const struct config_ldap *cfg, struct directory **out,
 
 	*out = NULL;
 	d->cfg = cfg;
-	d->fl = &flavour_rfc;
 	if ((r = session_new(cfg, &d->s, e)) != EXIT_OK)
 		goto out;
-	log_debug("ldap_initialize(%s), schema %s", cfg->uri ? cfg->uri :
-	    "ldap.conf", d->fl->name);
+	log_debug("ldap_initialize(%s)", cfg->uri ? cfg->uri : "ldap.conf");
 	if ((r = session_connect(d->s, e)) != EXIT_OK)
 		goto out;
+	if ((r = flavour_select(d->s, cfg, &d->sc, e)) != EXIT_OK)
+		goto out;
+	d->fl = d->sc.fl;
+	d->user_key = flavour_user_key(d->fl, cfg);
+	d->user_filter = flavour_user_filter(d->fl, cfg);
 	*out = d;
 	d = NULL;
 	r = EXIT_OK;
@@ -63,6 +58,9 @@ directory_close(struct directory *d)
 	if (d == NULL)
 		return;
 	session_close(d->s);
+	dir_schema_free(&d->sc);
+	free(d->primary);
+	intern_free(d->chain_seen);
 	intern_free(d->dns);
 	free(d->dn_key);
 	intern_free(d->uids);
@@ -91,24 +89,65 @@ dir_members_free(struct dir_members *m, size_t n)
 	}
 }
 
+struct first {
+	const struct flavour *fl;
+	const char *attr;
+	char *v;
+};
+
 static bool
 take_first(void *ctx, const char *v, size_t len)
 {
-	char **out = ctx;
+	struct first *f = ctx;
 
 	if (len > 0)
-		*out = xstrndup(v, len);
+		f->v = flavour_value(f->fl, f->attr, v, len);
 	return false;
 }
 
-/* First value of ATTR in EN, or NULL; malloc'd. */
-static char *
-first_value(const struct session_entry *en, const char *attr)
+/* First value of ATTR in EN as text (flavour_value), or NULL. */
+static int
+first_value(const struct directory *d, const struct session_entry *en,
+    const char *attr, char **out, struct err *e)
 {
-	char *v = NULL;
+	struct first f = { d->fl, attr, NULL };
+	int r;
 
-	session_values(en, attr, take_first, &v);
-	return v;
+	*out = NULL;
+	if (attr == NULL)
+		return EXIT_OK;
+	r = session_values(en, attr, take_first, &f, NULL, e);
+	*out = f.v;
+	return r;
+}
+
+/* A user's primary group: its RID, kept to be matched with groups'
+ * tokens. */
+static void
+add_primary(struct directory *d, const char *rid, uint32_t kid)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(rid, &end, 10);
+	if (errno != 0 || end == rid || *end != '\0' || v > UINT32_MAX)
+		return;
+	if ((d->nprimary & (d->nprimary - 1)) == 0)
+		d->primary = xreallocarray(d->primary, d->nprimary ?
+		    d->nprimary * 2 : 64, sizeof(*d->primary));
+	d->primary[d->nprimary].rid = (uint32_t)v;
+	d->primary[d->nprimary++].key = kid;
+}
+
+static int
+primary_cmp(const void *pa, const void *pb)
+{
+	const struct primary *a = pa, *b = pb;
+
+	if (a->rid != b->rid)
+		return a->rid < b->rid ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;
 }
 
 static void
@@ -144,13 +183,46 @@ map_uid(struct directory *d, const char *uid, uint32_t kid)
 	map_set(&d->uid_key, &d->uid_cap, intern_add(d->uids, uid), kid);
 }
 
+/* The values of the user entry EN beyond its DN, for the key id KID. */
+static int
+user_values(struct directory *d, const struct session_entry *en,
+    uint32_t kid, struct err *e)
+{
+	char *v = NULL;
+	size_t i;
+	int r;
+
+	if ((r = first_value(d, en, d->fl->uid_attr, &v, e)) != EXIT_OK)
+		return r;
+	if (v != NULL)
+		map_uid(d, v, kid);
+	free(v);
+	if (kid == NO_KEY)
+		return EXIT_OK;
+	if ((r = first_value(d, en, d->fl->primary_group_id, &v, e)) !=
+	    EXIT_OK)
+		return r;
+	if (v != NULL)
+		add_primary(d, v, kid);
+	free(v);
+	for (i = 0; d->attrs != NULL && i < d->attrs->n; i++) {
+		if ((r = first_value(d, en, d->attrs->names[i], &v, e)) !=
+		    EXIT_OK)
+			return r;
+		if (v != NULL)
+			d->attrs->fn(d->attrs->ctx, kid, i, v);
+		free(v);
+	}
+	return EXIT_OK;
+}
+
 static int
 user_entry(void *ctx, const struct session_entry *en, struct err *e)
 {
 	struct directory *d = ctx;
-	char *dn = session_entry_dn(en), *ndn, *key, *uid;
+	char *dn = session_entry_dn(en), *ndn, *key;
 	uint32_t dnid, kid = NO_KEY;
-	size_t i;
+	int r;
 
 	if (dn == NULL) {
 		err_set(e, "cannot read the DN of a user entry");
@@ -165,53 +237,113 @@ user_entry(void *ctx, const struct session_entry *en, struct err *e)
 	}
 	free(dn);
 	d->st->users++;
-	key = first_value(en, d->cfg->user_key);
+	if ((r = first_value(d, en, d->user_key, &key, e)) != EXIT_OK) {
+		free(ndn);
+		return r;
+	}
 	if (key != NULL)
 		kid = intern_add(d->keys, key);
 	else
 		d->st->users_without_key++;
 	dnid = intern_add(d->dns, ndn);
 	map_set(&d->dn_key, &d->dn_cap, dnid, kid);
-	uid = first_value(en, "uid");
-	if (uid != NULL)
-		map_uid(d, uid, kid);
-	free(uid);
-	for (i = 0; kid != NO_KEY && d->attrs != NULL && i < d->attrs->n;
-	    i++) {
-		char *v = first_value(en, d->attrs->names[i]);
-
-		if (v != NULL)
-			d->attrs->fn(d->attrs->ctx, kid, i, v);
-		free(v);
-	}
+	r = user_values(d, en, kid, e);
 	free(key);
 	free(ndn);
-	return EXIT_OK;
+	return r;
 }
 
 static int
 read_users(struct directory *d, struct err *e)
 {
-	size_t n = d->attrs != NULL ? d->attrs->n : 0, i;
-	const char **attrs = xcalloc(n + 3, sizeof(*attrs));
+	size_t n = d->attrs != NULL ? d->attrs->n : 0, i, k = 0;
+	const char **attrs = xcalloc(n + 4, sizeof(*attrs));
 	int r;
 
-	attrs[0] = d->cfg->user_key;
-	attrs[1] = "uid";
+	attrs[k++] = d->user_key;
+	if (d->fl->uid_attr != NULL)
+		attrs[k++] = d->fl->uid_attr;
+	if (d->fl->primary_group_id != NULL)
+		attrs[k++] = d->fl->primary_group_id;
 	for (i = 0; i < n; i++)
-		attrs[2 + i] = d->attrs->names[i];
+		attrs[k++] = d->attrs->names[i];
 	d->dns = intern_new();
 	d->uids = intern_new();
-	r = session_search(d->s, session_base(d->s), d->cfg->user_filter,
-	    attrs, user_entry, d, e);
+	r = session_search(d->s, session_base(d->s), d->user_filter, attrs,
+	    user_entry, d, e);
 	free(attrs);
+	if (d->nprimary > 0)
+		qsort(d->primary, d->nprimary, sizeof(*d->primary),
+		    primary_cmp);
 	return r;
+}
+
+/* ---- disabled users ---- */
+
+struct disabled_ctx {
+	struct directory *d;
+	struct dir_members *out;
+};
+
+static int
+disabled_entry(void *ctx, const struct session_entry *en, struct err *e)
+{
+	struct disabled_ctx *c = ctx;
+	char *dn = session_entry_dn(en), *ndn = dn ? dn_normalize(dn) : NULL;
+	uint32_t id;
+
+	(void)e;
+	/* only users: the filter is joined to user_filter */
+	if (ndn != NULL && intern_find(c->d->dns, ndn, &id)) {
+		c->d->st->disabled++;
+		if (c->d->dn_key[id] != NO_KEY)
+			dir_push(&c->out->ids, &c->out->n, c->d->dn_key[id]);
+	}
+	free(ndn);
+	free(dn);
+	return EXIT_OK;
+}
+
+/* The users matching the disabled filter: a second search, of DNs
+ * only, so that any directory's test works (AD's bit, 389-ds's
+ * nsAccountLock, an attribute of one's own). */
+static int
+read_disabled(struct directory *d, struct dir_members *out, struct err *e)
+{
+	static const char *const no_attrs[] = { "1.1", NULL };
+	const char *f = flavour_disabled_filter(d->fl, d->cfg);
+	struct disabled_ctx c = { d, out };
+	char *filter;
+	int r;
+
+	if (f == NULL)
+		return EXIT_OK;
+	filter = xasprintf("(&%s%s)", d->user_filter, f);
+	r = session_search(d->s, session_base(d->s), filter, no_attrs,
+	    disabled_entry, &c, e);
+	free(filter);
+	dir_sort_unique(out);
+	return r;
+}
+
+void
+dir_sort_unique(struct dir_members *out)
+{
+	size_t i, j;
+
+	if (out->n == 0)
+		return;
+	qsort(out->ids, out->n, sizeof(*out->ids), u32_cmp);
+	for (i = 1, j = 1; i < out->n; i++)
+		if (out->ids[i] != out->ids[j - 1])
+			out->ids[j++] = out->ids[i];
+	out->n = j;
 }
 
 /* ---- groups ---- */
 
-static uint32_t
-node_id(struct directory *d, const char *ndn)
+uint32_t
+dir_node(struct directory *d, const char *ndn)
 {
 	uint32_t id = intern_add(d->gdns, ndn);
 
@@ -223,15 +355,6 @@ node_id(struct directory *d, const char *ndn)
 		d->gcap = n;
 	}
 	return id;
-}
-
-static void
-push_u32(uint32_t **arr, size_t *n, uint32_t v)
-{
-	/* grow at powers of two */
-	if ((*n & (*n - 1)) == 0 && (*n == 0 || *n >= 8))
-		*arr = xreallocarray(*arr, *n ? *n * 2 : 8, sizeof(**arr));
-	(*arr)[(*n)++] = v;
 }
 
 static void
@@ -247,13 +370,13 @@ add_dn_member(struct directory *d, uint32_t g, const char *value)
 		if (d->dn_key[id] == NO_KEY)
 			d->st->members_without_key++;
 		else
-			push_u32(&d->nodes[g].users, &d->nodes[g].nusers,
+			dir_push(&d->nodes[g].users, &d->nodes[g].nusers,
 			    d->dn_key[id]);
 	} else {
 		/* A nested group, a user spelled another way (attribute
 		 * alias, OID, non-ASCII case), or no user: read it. */
-		id = node_id(d, ndn);
-		push_u32(&d->nodes[g].subs, &d->nodes[g].nsubs, id);
+		id = dir_node(d, ndn);
+		dir_push(&d->nodes[g].subs, &d->nodes[g].nsubs, id);
 	}
 	free(ndn);
 }
@@ -268,7 +391,7 @@ add_uid_member(struct directory *d, uint32_t g, const char *uid)
 	else if (d->uid_key[id] == NO_KEY)
 		d->st->members_without_key++;
 	else
-		push_u32(&d->nodes[g].users, &d->nodes[g].nusers,
+		dir_push(&d->nodes[g].users, &d->nodes[g].nusers,
 		    d->uid_key[id]);
 }
 
@@ -300,25 +423,53 @@ uid_member(void *ctx, const char *value, size_t len)
 	return true;
 }
 
-static void
+static int
 read_group_members(struct directory *d, uint32_t g,
-    const struct session_entry *en)
+    const struct session_entry *en, struct err *e)
 {
 	struct member_ctx m = { d, g };
+	char *token = NULL;
 	size_t a;
+	int r;
 
 	for (a = 0; d->fl->dn_member_attrs[a] != NULL; a++)
-		session_values(en, d->fl->dn_member_attrs[a], dn_member, &m);
-	session_values(en, d->fl->uid_member_attr, uid_member, &m);
+		if ((r = session_values(en, d->fl->dn_member_attrs[a],
+		    dn_member, &m, NULL, e)) != EXIT_OK)
+			return r;
+	if (d->fl->uid_member_attr != NULL && (r = session_values(en,
+	    d->fl->uid_member_attr, uid_member, &m, NULL, e)) != EXIT_OK)
+		return r;
+	/* the users whose primary group this is are not in member */
+	if ((r = first_value(d, en, d->fl->primary_group_token, &token, e)) !=
+	    EXIT_OK)
+		return r;
+	if (token != NULL) {
+		char *end;
+		unsigned long rid;
+
+		errno = 0;
+		rid = strtoul(token, &end, 10);
+		if (errno == 0 && end != token && *end == '\0' &&
+		    rid <= UINT32_MAX)
+			dir_primary_members(d, (uint32_t)rid,
+			    &d->nodes[g].users, &d->nodes[g].nusers);
+	}
+	free(token);
+	return EXIT_OK;
 }
 
-/* The entry read for node ID: a user under another spelling, a group, or
- * something else.  The server's own DN decides the first. */
-static void
-node_entry(struct directory *d, uint32_t id, const struct session_entry *en)
+/* The entry read for node ID: a user under another spelling, a group, a
+ * foreign security principal or something else.  The server's own DN
+ * decides the first. */
+static int
+node_entry(struct directory *d, uint32_t id, const struct session_entry *en,
+    struct err *e)
 {
+	const char *foreign[2] = { d->fl->foreign_class, NULL };
 	char *dn = session_entry_dn(en), *ndn;
+	bool group = false, fsp = false;
 	uint32_t u;
+	int r = EXIT_OK;
 
 	ndn = dn != NULL ? dn_normalize(dn) : NULL;
 	free(dn);
@@ -327,23 +478,31 @@ node_entry(struct directory *d, uint32_t id, const struct session_entry *en)
 		d->nodes[id].key = d->dn_key[u];
 		if (d->dn_key[u] == NO_KEY)
 			d->st->members_without_key++;
-	} else if (dir_is_group(d, en)) {
+	} else if ((r = dir_has_class(d, en, d->fl->group_classes, &group,
+	    e)) != EXIT_OK) {
+		/* the error is in e */
+	} else if (group) {
 		d->nodes[id].kind = NODE_GROUP;
 		d->st->groups++;
-		read_group_members(d, id, en);
-	} else {
+		r = read_group_members(d, id, en, e);
+	} else if (foreign[0] != NULL && (r = dir_has_class(d, en, foreign,
+	    &fsp, e)) == EXIT_OK && fsp) {
+		d->nodes[id].kind = NODE_FOREIGN;
+		d->st->foreign++;
+	} else if (r == EXIT_OK) {
 		d->nodes[id].kind = NODE_OTHER;
 		d->st->not_users++;
 	}
 	free(ndn);
+	return r;
 }
 
-static void
-node_entry_fn(void *ctx, const struct session_entry *en)
+static int
+node_entry_fn(void *ctx, const struct session_entry *en, struct err *e)
 {
 	struct member_ctx *m = ctx;
 
-	node_entry(m->d, m->g, en);
+	return node_entry(m->d, m->g, en, e);
 }
 
 static int
@@ -353,7 +512,8 @@ send_read(struct directory *d, uint32_t id, int *msgid, struct err *e)
 	char what[400];
 
 	dir_read_what(what, sizeof(what), ndn);
-	return session_send_base(d->s, ndn, dir_group_attrs, what, msgid, e);
+	return session_send_base(d->s, ndn, d->fl->group_attrs, what, msgid,
+	    e);
 }
 
 /* The reply to the base search for node ID. */
@@ -419,34 +579,20 @@ out:
 	return r;
 }
 
-static void
-sort_unique(struct dir_members *out)
-{
-	size_t i, j;
-
-	if (out->n == 0)
-		return;
-	qsort(out->ids, out->n, sizeof(*out->ids), u32_cmp);
-	for (i = 1, j = 1; i < out->n; i++)
-		if (out->ids[i] != out->ids[j - 1])
-			out->ids[j++] = out->ids[i];
-	out->n = j;
-}
-
 /*
  * All users reachable from node ROOT, breadth first: each level's unread
  * nodes are read together, then followed.  A node is visited once per
  * expansion, so cycles end.
  */
-static int
-expand(struct directory *d, uint32_t root, uint32_t stamp,
+int
+dir_walk(struct directory *d, uint32_t root, uint32_t stamp,
     struct dir_members *out, struct err *e)
 {
 	uint32_t *level = NULL, *next = NULL, *tmp;
 	size_t nlevel = 0, nnext = 0, i, k;
 	int r = EXIT_OK;
 
-	push_u32(&level, &nlevel, root);
+	dir_push(&level, &nlevel, root);
 	d->nodes[root].stamp = stamp;
 	while (nlevel > 0) {
 		if ((r = resolve(d, level, nlevel, e)) != EXIT_OK)
@@ -456,46 +602,86 @@ expand(struct directory *d, uint32_t root, uint32_t stamp,
 			const struct node *g = &d->nodes[level[i]];
 
 			if (g->kind == NODE_USER && g->key != NO_KEY)
-				push_u32(&out->ids, &out->n, g->key);
+				dir_push(&out->ids, &out->n, g->key);
 			if (g->kind != NODE_GROUP)
 				continue;
 			for (k = 0; k < g->nusers; k++)
-				push_u32(&out->ids, &out->n, g->users[k]);
+				dir_push(&out->ids, &out->n, g->users[k]);
 			for (k = 0; k < g->nsubs; k++) {
 				uint32_t s = g->subs[k];
 
 				if (d->nodes[s].stamp == stamp)
 					continue;
 				d->nodes[s].stamp = stamp;
-				push_u32(&next, &nnext, s);
+				dir_push(&next, &nnext, s);
 			}
 		}
 		tmp = level;
 		level = next;
 		next = tmp;
 		nlevel = nnext;
-		/* push_u32 sizes by count: start the spare array afresh */
+		/* dir_push sizes by count: start the spare array afresh */
 		free(next);
 		next = NULL;
 	}
-	sort_unique(out);
+	dir_sort_unique(out);
 out:
 	free(level);
 	free(next);
 	return r;
 }
 
+/* The members of the policy group GROUP (as written) into OUT. */
+static int
+read_policy_group(struct directory *d, const char *group,
+    struct dir_members *out, struct err *e)
+{
+	char *ndn = dn_normalize(group), what[400];
+	enum node_kind kind;
+	uint32_t id;
+	int r;
+
+	if (ndn == NULL) {
+		err_set(e, "invalid group DN '%s'", group);
+		return EXIT_CONFIG;
+	}
+	if (d->cfg->nesting == NESTING_IN_CHAIN) {
+		dir_read_what(what, sizeof(what), ndn);
+		r = dir_in_chain(d, ndn, what, &kind, out, e);
+	} else {
+		id = dir_node(d, ndn);
+		r = dir_walk(d, id, ++d->stamps, out, e);
+		kind = d->nodes[id].kind;
+	}
+	free(ndn);
+	if (r != EXIT_OK)
+		return r;
+	if (kind == NODE_MISSING) {
+		err_set(e, "policy group '%s' does not exist in the "
+		    "directory", group);
+		return EXIT_DIRECTORY;
+	}
+	if (kind != NODE_GROUP) {
+		err_set(e, "policy group '%s' is not a group", group);
+		return EXIT_DIRECTORY;
+	}
+	return EXIT_OK;
+}
+
 int
 directory_read(struct directory *d, struct intern *keys,
     const char *const *groups, size_t ngroups,
     const struct dir_user_attrs *attrs, struct dir_members *out,
-    struct dir_stats *st, struct err *e)
+    struct dir_members *disabled, struct dir_stats *st, struct err *e)
 {
 	size_t i;
 	int r;
 
 	memset(st, 0, sizeof(*st));
 	memset(out, 0, ngroups * sizeof(*out));
+	memset(disabled, 0, sizeof(*disabled));
+	st->schema = d->fl->name;
+	st->user_key = d->user_key;
 	d->st = st;
 	d->keys = keys;
 	d->attrs = attrs;
@@ -503,39 +689,21 @@ directory_read(struct directory *d, struct intern *keys,
 		goto out;
 	log_debug("read %llu users (%llu without %s)",
 	    (unsigned long long)st->users,
-	    (unsigned long long)st->users_without_key, d->cfg->user_key);
+	    (unsigned long long)st->users_without_key, d->user_key);
+	if ((r = read_disabled(d, disabled, e)) != EXIT_OK)
+		goto out;
 	d->gdns = intern_new();
-	for (i = 0; i < ngroups; i++) {
-		char *ndn = dn_normalize(groups[i]);
-		uint32_t id;
-
-		if (ndn == NULL) {
-			err_set(e, "invalid group DN '%s'", groups[i]);
-			r = EXIT_CONFIG;
+	for (i = 0; i < ngroups; i++)
+		if ((r = read_policy_group(d, groups[i], &out[i], e)) !=
+		    EXIT_OK)
 			goto out;
-		}
-		id = node_id(d, ndn);
-		free(ndn);
-		if ((r = expand(d, id, (uint32_t)i + 1, &out[i], e)) != EXIT_OK)
-			goto out;
-		if (d->nodes[id].kind == NODE_MISSING) {
-			err_set(e, "policy group '%s' does not exist in the "
-			    "directory", groups[i]);
-			r = EXIT_DIRECTORY;
-			goto out;
-		}
-		if (d->nodes[id].kind != NODE_GROUP) {
-			err_set(e, "policy group '%s' is not a group",
-			    groups[i]);
-			r = EXIT_DIRECTORY;
-			goto out;
-		}
-	}
 	r = EXIT_OK;
 out:
 	d->keys = NULL;
 	d->attrs = NULL;
-	if (r != EXIT_OK)
+	if (r != EXIT_OK) {
 		dir_members_free(out, ngroups);
+		dir_members_free(disabled, 1);
+	}
 	return r;
 }

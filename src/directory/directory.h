@@ -24,6 +24,11 @@ struct dir_stats {
 	                                user_filter, unknown memberUid */
 	uint64_t members_without_key;/* member values naming a user without
 	                                the key attribute */
+	uint64_t disabled;           /* users matching disabled_filter */
+	uint64_t foreign;            /* members from other forests (foreign
+	                                security principals) */
+	const char *schema;          /* the flavour read: "rfc", "ad" */
+	const char *user_key;        /* the key attribute in effect */
 };
 
 struct directory;
@@ -45,16 +50,20 @@ int directory_open(const struct config_ldap *cfg, struct directory **out,
 
 /*
  * Read the users (streamed, paged), then expand each of GROUPS (DNs as
- * written in the policy) through nested groups, groupOfUniqueNames and
- * posixGroup memberUid.  OUT has NGROUPS entries.  Any LDAP error, limit,
- * referral or a group that does not exist is EXIT_DIRECTORY: a partial
- * view is never returned.  User keys are interned into KEYS; ATTRS (or
- * NULL) says what else to read of each user.
+ * written in the policy) through nested groups (walked by licsync, or
+ * with nesting: in-chain by the server), groupOfUniqueNames, posixGroup
+ * memberUid and Active Directory's primary groups.  OUT has NGROUPS
+ * entries; *DISABLED gets the users that match the disabled filter (they
+ * stay members: what that means is the reconciler's).  Any LDAP error,
+ * limit, reference to a partition with users, values broken off, or a
+ * group that does not exist is EXIT_DIRECTORY: a partial view is never
+ * returned.  User keys are interned into KEYS; ATTRS (or NULL) says what
+ * else to read of each user.
  */
 int directory_read(struct directory *d, struct intern *keys,
     const char *const *groups, size_t ngroups,
     const struct dir_user_attrs *attrs, struct dir_members *out,
-    struct dir_stats *st, struct err *e);
+    struct dir_members *disabled, struct dir_stats *st, struct err *e);
 
 /*
  * Read the entry DN (as written in the policy) with one base search:
@@ -68,12 +77,19 @@ int directory_probe_group(struct directory *d, const char *dn, bool *exists,
     bool *is_group, size_t *members, struct err *e);
 
 /*
+ * explain, with nesting: in-chain: walk the nested groups of GROUPS (N
+ * DNs as written in the policy) now, for directory_path's chains.
+ * Nothing to do with nesting: walk.  EXIT_OK or EXIT_DIRECTORY.
+ */
+int directory_walk_groups(struct directory *d, const char *const *groups,
+    size_t n, struct err *e);
+/*
  * explain: how the user KEY (an id directory_read interned) is a member
  * of GROUP (a DN as written in the policy), through what directory_read
- * saw.  *PATH gets the shortest chain of groups, the one holding the
- * user first and GROUP last (normalised DNs, valid until
- * directory_close; free the array); returns its length, 0 when the user
- * is not a member.
+ * (and directory_walk_groups) saw.  *PATH gets the shortest chain of
+ * groups, the one holding the user first and GROUP last (normalised
+ * DNs, valid until directory_close; free the array); returns its length,
+ * 0 when the user is not a member.
  */
 size_t directory_path(struct directory *d, const char *group, uint32_t key,
     const char ***path);

@@ -1,13 +1,12 @@
-/* dirstate.c - what directory.c and query.c both ask of an entry */
+/* dirstate.c - what directory.c, inchain.c and query.c all ask of the
+ * directory's state and of an entry */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "directory/dirstate.h"
 #include "directory/ldap_session.h"
-
-const char *const dir_group_attrs[] = { "objectClass", "member",
-	"uniqueMember", "memberUid", NULL };
 
 void
 dir_read_what(char *what, size_t size, const char *dn)
@@ -18,29 +17,59 @@ dir_read_what(char *what, size_t size, const char *dn)
 	    str_brief(dn, 240, brief, sizeof(brief)));
 }
 
-struct is_group {
-	const struct flavour *fl;
+struct has_class {
+	const char *const *classes;
 	bool yes;
 };
 
 static bool
-group_class(void *ctx, const char *v, size_t len)
+class_value(void *ctx, const char *v, size_t len)
 {
-	struct is_group *g = ctx;
+	struct has_class *h = ctx;
 	size_t j;
 
-	for (j = 0; g->fl->group_classes[j] != NULL; j++)
-		if (len == strlen(g->fl->group_classes[j]) &&
-		    strncasecmp(v, g->fl->group_classes[j], len) == 0)
-			g->yes = true;
-	return !g->yes;
+	for (j = 0; h->classes[j] != NULL; j++)
+		if (len == strlen(h->classes[j]) &&
+		    strncasecmp(v, h->classes[j], len) == 0)
+			h->yes = true;
+	return !h->yes;
 }
 
-bool
-dir_is_group(const struct directory *d, const struct session_entry *en)
+int
+dir_has_class(const struct directory *d, const struct session_entry *en,
+    const char *const *classes, bool *yes, struct err *e)
 {
-	struct is_group g = { d->fl, false };
+	struct has_class h = { classes, false };
+	int r;
 
-	session_values(en, "objectClass", group_class, &g);
-	return g.yes;
+	r = session_values(en, d->fl->class_attr, class_value, &h, NULL, e);
+	*yes = h.yes;
+	return r;
+}
+
+void
+dir_push(uint32_t **arr, size_t *n, uint32_t v)
+{
+	/* grow at powers of two */
+	if ((*n & (*n - 1)) == 0 && (*n == 0 || *n >= 8))
+		*arr = xreallocarray(*arr, *n ? *n * 2 : 8, sizeof(**arr));
+	(*arr)[(*n)++] = v;
+}
+
+void
+dir_primary_members(const struct directory *d, uint32_t rid, uint32_t **ids,
+    size_t *n)
+{
+	size_t lo = 0, hi = d->nprimary, mid;
+
+	/* the first entry with this rid */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (d->primary[mid].rid < rid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < d->nprimary && d->primary[lo].rid == rid; lo++)
+		dir_push(ids, n, d->primary[lo].key);
 }

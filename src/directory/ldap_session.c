@@ -1,8 +1,8 @@
 /*
  * ldap_session.c - libldap: connect (TLS, StartTLS), bind, the paged
- * search, base searches in flight, reading values, and the one shape of
- * an LDAP error.  No other file of licsync's directory layer calls
- * libldap's session functions.
+ * search, continuation references, base searches in flight, and the one
+ * shape of an LDAP error.  With ldap_values.c (reading entries), the only
+ * code of licsync that calls libldap.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,27 +14,12 @@
 
 #include "directory/dn.h"
 #include "directory/ldap_session.h"
+#include "directory/session_int.h"
 #include "util/log.h"
 
-struct session {
-	LDAP *ld;
-	const struct config_ldap *cfg;
-	char *base;             /* as given */
-	struct timeval tv;
-};
-
-struct session_entry {
-	LDAP *ld;
-	LDAPMessage *msg;
-};
-
-/*
- * The one shape of an LDAP error: "WHAT: libldap's words for RC (the
- * server's own words)".  The server's words are DIAG, from a result the
- * caller parsed, or else (LD set) the handle's diagnostic message.  WHAT
- * is kept short (callers shorten long DNs), so the reason always fits.
- */
-static void
+/* The one shape of an LDAP error (session_int.h).  WHAT is kept short
+ * (callers shorten long DNs), so the reason always fits. */
+void
 ldap_error(struct err *e, const char *what, int rc, LDAP *ld,
     const char *diag)
 {
@@ -266,14 +251,92 @@ session_base(const struct session *s)
 }
 
 void
+session_skip_references(struct session *s, char *const *dns, size_t n)
+{
+	size_t i;
+
+	s->skip_refs = xreallocarray(s->skip_refs, s->nskip_refs + n,
+	    sizeof(*s->skip_refs));
+	for (i = 0; i < n; i++)
+		s->skip_refs[s->nskip_refs++] = xstrdup(dns[i]);
+}
+
+void
 session_close(struct session *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	if (s->ld != NULL)
 		ldap_unbind_ext_s(s->ld, NULL, NULL);
+	for (i = 0; i < s->nskip_refs; i++)
+		free(s->skip_refs[i]);
+	free(s->skip_refs);
 	free(s->base);
 	free(s);
+}
+
+/* ---- continuation references ---- */
+
+/* Whether the LDAP URL REF names a partition passed over. */
+static bool
+skipped_reference(const struct session *s, const char *ref)
+{
+	LDAPURLDesc *lud = NULL;
+	char *ndn;
+	bool skip = false;
+	size_t i;
+
+	if (ldap_url_parse(ref, &lud) != LDAP_URL_SUCCESS)
+		return false;
+	ndn = dn_normalize(lud->lud_dn != NULL ? lud->lud_dn : "");
+	for (i = 0; ndn != NULL && *ndn != '\0' && i < s->nskip_refs; i++)
+		if (strcmp(ndn, s->skip_refs[i]) == 0)
+			skip = true;
+	free(ndn);
+	ldap_free_urldesc(lud);
+	return skip;
+}
+
+/*
+ * A SearchResultReference: EXIT_OK when each of its URLs points to a
+ * partition without users (Active Directory's DNS zones, configuration
+ * and schema), else EXIT_DIRECTORY: what it points to would be missing.
+ */
+static int
+check_reference(struct session *s, LDAPMessage *msg, const char *what,
+    struct err *e)
+{
+	char **refs = NULL, brief[300];
+	int rc, r = EXIT_OK;
+	size_t i;
+
+	rc = ldap_parse_reference(s->ld, msg, &refs, NULL, 0);
+	if (rc != LDAP_SUCCESS) {
+		ldap_error(e, what, rc, s->ld, NULL);
+		return EXIT_DIRECTORY;
+	}
+	for (i = 0; r == EXIT_OK && refs != NULL && refs[i] != NULL; i++) {
+		if (skipped_reference(s, refs[i])) {
+			log_debug("%s: passed over the reference to %s "
+			    "(a partition without users)", what, refs[i]);
+			continue;
+		}
+		err_set(e, "%s: the server returned a continuation "
+		    "reference to %s; refusing a partial result (set a "
+		    "narrower base_dn, or for a forest of several domains "
+		    "read the global catalog, port 3268)", what,
+		    str_brief(refs[i], 240, brief, sizeof(brief)));
+		r = EXIT_DIRECTORY;
+	}
+	if (refs == NULL || refs[0] == NULL) {
+		err_set(e, "%s: the server returned an empty continuation "
+		    "reference; refusing a partial result", what);
+		r = EXIT_DIRECTORY;
+	}
+	ber_memvfree((void **)refs);
+	return r;
 }
 
 /* ---- the paged search ---- */
@@ -325,14 +388,15 @@ out:
 
 /*
  * The messages of one page of search MSGID: FN per entry, until the
- * final result, which goes to *RES.  Search references (referrals) make
- * the view partial, so they are errors.
+ * final result, which goes to *RES.  Search references make the view
+ * partial, so they are errors unless they point to partitions passed
+ * over.
  */
 static int
 page_results(struct session *s, int msgid, const char *what,
     session_search_fn fn, void *ctx, LDAPMessage **res, struct err *e)
 {
-	struct session_entry en = { s->ld, NULL };
+	struct session_entry en = { s, NULL };
 	struct timeval tv;
 	int rc, r;
 
@@ -362,10 +426,14 @@ page_results(struct session *s, int msgid, const char *what,
 			continue;
 		}
 		if (rc == LDAP_RES_SEARCH_REFERENCE) {
-			ldap_abandon_ext(s->ld, msgid, NULL, NULL);
-			err_set(e, "%s: the server returned a referral; "
-			    "refusing a partial result", what);
-			return EXIT_DIRECTORY;
+			r = check_reference(s, *res, what, e);
+			ldap_msgfree(*res);
+			*res = NULL;
+			if (r != EXIT_OK) {
+				ldap_abandon_ext(s->ld, msgid, NULL, NULL);
+				return r;
+			}
+			continue;
 		}
 		if (rc == LDAP_RES_SEARCH_RESULT)
 			return EXIT_OK;
@@ -450,7 +518,7 @@ static int
 base_reply(struct session *s, LDAPMessage *chain, const char *what,
     session_entry_fn fn, void *ctx, bool *missing, struct err *e)
 {
-	struct session_entry en = { s->ld, NULL };
+	struct session_entry en = { s, NULL };
 	LDAPMessage *m;
 	char *errmsg = NULL;
 	int err = LDAP_OTHER, rc;
@@ -461,7 +529,10 @@ base_reply(struct session *s, LDAPMessage *chain, const char *what,
 		switch (ldap_msgtype(m)) {
 		case LDAP_RES_SEARCH_ENTRY:
 			en.msg = m;
-			fn(ctx, &en);
+			if (fn(ctx, &en, e) != EXIT_OK) {
+				ldap_memfree(errmsg);
+				return EXIT_DIRECTORY;
+			}
 			break;
 		case LDAP_RES_SEARCH_REFERENCE:
 			ldap_memfree(errmsg);
@@ -519,32 +590,4 @@ void
 session_abandon(struct session *s, int msgid)
 {
 	ldap_abandon_ext(s->ld, msgid, NULL, NULL);
-}
-
-/* ---- entries ---- */
-
-char *
-session_entry_dn(const struct session_entry *en)
-{
-	char *dn = ldap_get_dn(en->ld, en->msg), *copy;
-
-	if (dn == NULL)
-		return NULL;
-	copy = xstrdup(dn);
-	ldap_memfree(dn);
-	return copy;
-}
-
-size_t
-session_values(const struct session_entry *en, const char *attr,
-    session_value_fn fn, void *ctx)
-{
-	struct berval **vals = ldap_get_values_len(en->ld, en->msg, attr);
-	size_t n = (size_t)ldap_count_values_len(vals), i;
-
-	for (i = 0; fn != NULL && i < n; i++)
-		if (!fn(ctx, vals[i]->bv_val, vals[i]->bv_len))
-			break;
-	ldap_value_free_len(vals);
-	return n;
 }

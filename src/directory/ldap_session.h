@@ -18,8 +18,10 @@ struct session_entry;           /* one entry of a search's reply */
 /* Called per entry of a paged search; anything but EXIT_OK ends it. */
 typedef int (*session_search_fn)(void *ctx, const struct session_entry *en,
     struct err *e);
-/* Called for the entry of a base search. */
-typedef void (*session_entry_fn)(void *ctx, const struct session_entry *en);
+/* Called for the entry of a base search; anything but EXIT_OK is an
+ * error of the read. */
+typedef int (*session_entry_fn)(void *ctx, const struct session_entry *en,
+    struct err *e);
 /* Called per value (LEN bytes, not terminated); false stops. */
 typedef bool (*session_value_fn)(void *ctx, const char *v, size_t len);
 
@@ -35,12 +37,19 @@ int session_new(const struct config_ldap *cfg, struct session **out,
 int session_connect(struct session *s, struct err *e);
 /* The base DN as given; valid after session_connect. */
 const char *session_base(const struct session *s);
+/*
+ * Continuation references (SearchResultReference) to these N
+ * normalised DNs, partitions that hold no users, are passed over; any
+ * other reference stops a search with EXIT_DIRECTORY, since what it
+ * points to would be missing from the result.  The session keeps a copy.
+ */
+void session_skip_references(struct session *s, char *const *dns, size_t n);
 void session_close(struct session *s);
 
 /*
  * A paged subtree search (RFC 2696) under BASE: FN per entry.  A
- * referral, a timeout or any error is EXIT_DIRECTORY; so is whatever FN
- * returns other than EXIT_OK.
+ * referral or a reference not passed over, a timeout or any error is
+ * EXIT_DIRECTORY; so is whatever FN returns other than EXIT_OK.
  */
 int session_search(struct session *s, const char *base, const char *filter,
     const char *const *attrs, session_search_fn fn, void *ctx,
@@ -61,11 +70,19 @@ int session_wait_base(struct session *s, int msgid, const char *what,
     struct err *e);
 void session_abandon(struct session *s, int msgid);
 
+/* V escaped for an LDAP filter's assertion value (RFC 4515), malloc'd. */
+char *session_filter_value(const char *v);
 /* The DN of EN as the server wrote it, malloc'd, or NULL. */
 char *session_entry_dn(const struct session_entry *en);
-/* The values of ATTR in EN to FN (NULL: only count) in order until FN
- * returns false; returns how many values ATTR has. */
-size_t session_values(const struct session_entry *en, const char *attr,
-    session_value_fn fn, void *ctx);
+/*
+ * The values of ATTR in EN to FN (NULL: only count) in order until FN
+ * returns false; *N (or NULL) gets how many there were.  Values the
+ * server sends in ranges ([MS-ADTS] 3.1.1.3.1.3.3: "member;range=0-1499"
+ * and no plain "member", on base and subtree searches alike) are read to
+ * the end with base searches of the entry.  EXIT_DIRECTORY when the
+ * ranges cannot be completed: a list is never returned short.
+ */
+int session_values(const struct session_entry *en, const char *attr,
+    session_value_fn fn, void *ctx, size_t *n, struct err *e);
 
 #endif

@@ -28,6 +28,39 @@ node_has_user(const struct directory *d, uint32_t id, uint32_t key)
 	return false;
 }
 
+/*
+ * With nesting: in-chain the server walked the groups and licsync has no
+ * chain: walk each group now, as nesting: walk would have, into the
+ * graph.
+ */
+int
+directory_walk_groups(struct directory *d, const char *const *groups,
+    size_t n, struct err *e)
+{
+	struct dir_members m = { NULL, 0 };
+	uint32_t root;
+	size_t i;
+	int r = EXIT_OK;
+
+	if (d->cfg->nesting != NESTING_IN_CHAIN || d->gdns == NULL)
+		return EXIT_OK;
+	for (i = 0; r == EXIT_OK && i < n; i++) {
+		char *ndn = dn_normalize(groups[i]);
+
+		if (ndn == NULL)
+			continue;
+		root = dir_node(d, ndn);
+		free(ndn);
+		if (d->nodes[root].kind != NODE_UNRESOLVED)
+			continue;
+		r = dir_walk(d, root, ++d->stamps, &m, e);
+		free(m.ids);
+		m.ids = NULL;
+		m.n = 0;
+	}
+	return r;
+}
+
 size_t
 directory_path(struct directory *d, const char *group, uint32_t key,
     const char ***path)
@@ -98,19 +131,31 @@ struct probe {
 	size_t members;
 };
 
-static void
-probe_entry_fn(void *ctx, const struct session_entry *en)
+static int
+probe_entry_fn(void *ctx, const struct session_entry *en, struct err *e)
 {
 	struct probe *p = ctx;
 	const struct flavour *fl = p->d->fl;
-	size_t a;
+	size_t a, n;
+	int r;
 
 	p->exists = true;
-	p->is_group = dir_is_group(p->d, en);
-	for (a = 0; fl->dn_member_attrs[a] != NULL; a++)
-		p->members += session_values(en, fl->dn_member_attrs[a], NULL,
-		    NULL);
-	p->members += session_values(en, fl->uid_member_attr, NULL, NULL);
+	if ((r = dir_has_class(p->d, en, fl->group_classes, &p->is_group,
+	    e)) != EXIT_OK)
+		return r;
+	for (a = 0; fl->dn_member_attrs[a] != NULL; a++) {
+		if ((r = session_values(en, fl->dn_member_attrs[a], NULL, NULL,
+		    &n, e)) != EXIT_OK)
+			return r;
+		p->members += n;
+	}
+	if (fl->uid_member_attr != NULL) {
+		if ((r = session_values(en, fl->uid_member_attr, NULL, NULL,
+		    &n, e)) != EXIT_OK)
+			return r;
+		p->members += n;
+	}
+	return EXIT_OK;
 }
 
 int
@@ -137,7 +182,7 @@ directory_probe_group(struct directory *d, const char *dn, bool *exists,
 		err_set(e, "invalid group DN '%s'", dn);
 		return EXIT_CONFIG;
 	}
-	r = session_send_base(d->s, ndn, dir_group_attrs, what, &msgid, e);
+	r = session_send_base(d->s, ndn, d->fl->group_attrs, what, &msgid, e);
 	free(ndn);
 	if (r != EXIT_OK)
 		return r;

@@ -10,7 +10,7 @@
 
 #define EXCL_USER UINT32_MAX
 
-enum { F_PROTECTED = 1, F_OWNED = 2 };
+enum { F_PROTECTED = 1, F_OWNED = 2, F_DISABLED = 4 };
 
 /* Per-key scratch arrays, reused for each app. */
 struct scratch {
@@ -108,6 +108,8 @@ mark_app(struct scratch *s, const struct rc_input *in,
 		s->hidx[a->holders[i].user] = (uint32_t)i + 1;
 	for (i = 0; i < in->nprotected; i++)
 		s->flags[in->protected_users[i]] |= F_PROTECTED;
+	for (i = 0; i < in->ndisabled; i++)
+		s->flags[in->disabled_users[i]] |= F_DISABLED;
 	for (i = 0; i < a->nowned; i++)
 		s->flags[a->owned[i]] |= F_OWNED;
 	for (i = 0; i < a->nseen; i++)
@@ -116,12 +118,21 @@ mark_app(struct scratch *s, const struct rc_input *in,
 		s->since[a->unentitled[i].user] = a->unentitled[i].first;
 }
 
+static bool
+is_entitled(const struct scratch *s, uint32_t u)
+{
+	return s->via[u] != 0 && s->excl[u] == 0 &&
+	    !(s->flags[u] & F_DISABLED);
+}
+
 static void
 not_entitled_cause(const struct scratch *s, uint32_t u, enum rc_cause *cause,
     uint32_t *arg)
 {
 	*arg = 0;
-	if (s->via[u] == 0)
+	if (s->flags[u] & F_DISABLED)
+		*cause = RC_DISABLED;
+	else if (s->via[u] == 0)
 		*cause = RC_NOT_IN_GROUPS;
 	else if (s->excl[u] == EXCL_USER)
 		*cause = RC_EXCLUDED_USER;
@@ -146,7 +157,7 @@ add_kept(struct app_out *o, uint32_t app, uint32_t u,
 	k->user = u;
 	k->reason = why;
 	k->group = group;
-	k->entitled = s->via[u] != 0 && s->excl[u] == 0;
+	k->entitled = is_entitled(s, u);
 	if (!k->entitled)
 		not_entitled_cause(s, u, &k->cause, &k->arg);
 }
@@ -169,7 +180,7 @@ static long
 decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
     const struct scratch *s, uint32_t u, struct app_out *o)
 {
-	bool entitled = s->via[u] != 0 && s->excl[u] == 0;
+	bool entitled = is_entitled(s, u);
 	const struct rc_holder *h = s->hidx[u] ? &a->holders[s->hidx[u] - 1] :
 	    NULL;
 	struct rc_change *c;
@@ -293,8 +304,12 @@ reconcile_app(const struct rc_input *in, uint32_t app, struct scratch *s,
 	uint32_t u;
 
 	mark_app(s, in, a);
-	for (u = 0; u < s->n; u++)
+	for (u = 0; u < s->n; u++) {
 		freed += decide(in, a, app, s, u, o);
+		if ((s->flags[u] & F_DISABLED) && s->via[u] != 0 &&
+		    s->excl[u] == 0)
+			sum->disabled++;
+	}
 	sum->unassign = o->changes.n;
 	sum->holding = a->nholders;
 	sum->entitled = o->entitled.n;

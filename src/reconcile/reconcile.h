@@ -63,6 +63,10 @@ struct rc_input {
 	const uint8_t *backend_user; /* enum rc_backend_user per key id */
 	const uint32_t *protected_users;
 	size_t nprotected;
+	/* disabled in the directory: entitled to nothing, whatever their
+	 * groups */
+	const uint32_t *disabled_users;
+	size_t ndisabled;
 	const struct rc_app_input *apps;
 	size_t napps;
 	int64_t now;                 /* entitlement time of unrecorded users */
@@ -73,6 +77,7 @@ enum rc_cause {
 	RC_NOT_IN_GROUPS,            /* in none of the app's groups */
 	RC_EXCLUDED_GROUP,           /* arg: index in exclude_groups */
 	RC_EXCLUDED_USER,            /* listed in exclude_users */
+	RC_DISABLED,                 /* disabled in the directory */
 };
 
 enum rc_action { RC_UNASSIGN, RC_ASSIGN };
@@ -123,6 +128,7 @@ struct rc_app_summary {
 	long capacity;               /* min(purchased, seats) */
 	long in_use;                 /* max(consumed, holders) */
 	size_t entitled, holding, assign, unassign, unfulfilled, skipped, kept;
+	size_t disabled;             /* members of its groups, disabled */
 	uint32_t *entitled_ids;      /* sorted ids, for recording */
 	uint32_t *waiting;           /* unfulfilled, in seat order */
 	/* direct holders not entitled (not protected), with the time they

@@ -23,6 +23,9 @@ cause_text(struct buf *b, const struct app_policy *ap, enum rc_cause cause,
 	case RC_EXCLUDED_USER:
 		buf_addstr(b, "excluded by exclude_users");
 		break;
+	case RC_DISABLED:
+		buf_addstr(b, "disabled in the directory");
+		break;
 	}
 }
 

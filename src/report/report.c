@@ -160,7 +160,7 @@ summary_el(const struct report_ctx *c, size_t a)
 	const struct rc_app_summary *s = &c->plan->apps[a];
 
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I}",
+	    "s:I, s:I}",
 	    "app", c->policy->apps[a].name, "sku", c->skus[a],
 	    "capacity", (json_int_t)s->capacity,
 	    "in_use", (json_int_t)s->in_use,
@@ -170,7 +170,8 @@ summary_el(const struct report_ctx *c, size_t a)
 	    "unassign", (json_int_t)s->unassign,
 	    "unfulfilled", (json_int_t)s->unfulfilled,
 	    "skipped", (json_int_t)s->skipped,
-	    "kept", (json_int_t)s->kept);
+	    "kept", (json_int_t)s->kept,
+	    "disabled", (json_int_t)s->disabled);
 }
 
 static void
@@ -183,12 +184,15 @@ report_json(FILE *fp, const struct report_ctx *c)
 	for (a = 0; a < p->napps; a++)
 		if (p->apps[a].unfulfilled > 0)
 			nwaiting++;
-	dir = json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	dir = json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "schema", c->dir->schema,
 	    "users", (json_int_t)c->dir->users,
 	    "users_without_key", (json_int_t)c->dir->users_without_key,
 	    "groups", (json_int_t)c->dir->groups,
 	    "not_users", (json_int_t)c->dir->not_users,
-	    "members_without_key", (json_int_t)c->dir->members_without_key);
+	    "members_without_key", (json_int_t)c->dir->members_without_key,
+	    "disabled", (json_int_t)c->dir->disabled,
+	    "foreign", (json_int_t)c->dir->foreign);
 	be = json_pack("{s:I}", "users", (json_int_t)c->backend_users);
 	fputs("{\n", fp);
 	json_array_lines(fp, "  ", "changes", p->nchanges, change_el, c, false);
@@ -236,6 +240,29 @@ report_csv(FILE *fp, const struct report_ctx *c)
 		}
 		free(why);
 	}
+}
+
+/* The directory's line: what was read and what was passed over; the
+ * disabled and foreign counts where there are any. */
+static void
+text_directory(FILE *fp, const struct report_ctx *c)
+{
+	const struct dir_stats *d = c->dir;
+
+	fprintf(fp, "\nDirectory: %llu users (%llu without %s",
+	    (unsigned long long)d->users,
+	    (unsigned long long)d->users_without_key, c->user_key);
+	if (d->disabled > 0)
+		fprintf(fp, ", %llu disabled", (unsigned long long)d->disabled);
+	fprintf(fp, "), %llu groups read; member values skipped: %llu not "
+	    "users, ", (unsigned long long)d->groups,
+	    (unsigned long long)d->not_users);
+	if (d->foreign > 0)
+		fprintf(fp, "%llu from other forests, ",
+		    (unsigned long long)d->foreign);
+	fprintf(fp, "%llu without %s.\nBackend: %zu users.\n",
+	    (unsigned long long)d->members_without_key, c->user_key,
+	    c->backend_users);
 }
 
 static void
@@ -364,15 +391,7 @@ report_text(FILE *fp, const struct report_ctx *c)
 	text_table(fp, c);
 	for (a = 0; a < p->napps; a++)
 		text_app(fp, c, (uint32_t)a);
-	fprintf(fp, "\nDirectory: %llu users (%llu without %s), %llu groups "
-	    "read; member values skipped: %llu not users, %llu without %s.\n"
-	    "Backend: %zu users.\n",
-	    (unsigned long long)c->dir->users,
-	    (unsigned long long)c->dir->users_without_key, c->user_key,
-	    (unsigned long long)c->dir->groups,
-	    (unsigned long long)c->dir->not_users,
-	    (unsigned long long)c->dir->members_without_key, c->user_key,
-	    c->backend_users);
+	text_directory(fp, c);
 }
 
 int

@@ -115,6 +115,8 @@ run_reconcile(struct plan_run *pr)
 	rin.backend_user = pr->bv.bu;
 	rin.protected_users = pr->protected_ids;
 	rin.nprotected = pr->base.pol->protected_users.n;
+	rin.disabled_users = pr->dv.disabled.ids;
+	rin.ndisabled = pr->dv.disabled.n;
 	rin.apps = in;
 	rin.napps = napps;
 	rin.now = pr->base.now;
@@ -144,7 +146,7 @@ run_report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc
 	rc->keys = pr->keys;
 	rc->plan = &pr->plan;
 	rc->dir = &pr->dv.dst;
-	rc->user_key = pr->base.cfg->ldap.user_key;
+	rc->user_key = pr->dv.dst.user_key;
 	rc->backend_users = pr->bv.backend_users;
 	rc->results = pr->ap.results;
 	rc->now = pr->base.now;
@@ -175,6 +177,7 @@ run_free(struct plan_run *pr)
 	free(pr->ap.results);
 	rc_plan_free(&pr->plan);
 	dir_members_free(pr->dv.members, pr->dv.ngdns);
+	dir_members_free(&pr->dv.disabled, 1);
 	free(pr->dv.members);
 	free(pr->dv.gdns);
 	backend_skus_free(pr->bv.skus, pr->bv.nskus);

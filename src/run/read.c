@@ -79,8 +79,12 @@ run_read_directory(struct plan_run *pr, struct err *e)
 	if ((r = directory_open(&pr->base.cfg->ldap, &d, e)) != EXIT_OK)
 		return r;
 	r = directory_read(d, pr->keys, pr->dv.gdns, pr->dv.ngdns,
-	    loc_attr != NULL ? &extra : NULL, pr->dv.members, &pr->dv.dst, e);
-	/* explain follows group paths through what was read */
+	    loc_attr != NULL ? &extra : NULL, pr->dv.members, &pr->dv.disabled,
+	    &pr->dv.dst, e);
+	/* explain follows group paths through what was read (with nesting:
+	 * in-chain, read for it now) */
+	if (r == EXIT_OK && pr->base.inspect)
+		r = directory_walk_groups(d, pr->dv.gdns, pr->dv.ngdns, e);
 	if (pr->base.inspect)
 		pr->dv.dir = d;
 	else

@@ -94,6 +94,7 @@ struct dir_view {
 	const char **gdns;          /* flattened groups, then excludes */
 	size_t ngdns;
 	struct dir_members *members;
+	struct dir_members disabled;  /* users the directory says are */
 	struct dir_stats dst;
 	struct locations loc;
 	struct directory *dir;      /* explain: kept open for group paths */

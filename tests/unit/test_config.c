@@ -125,8 +125,12 @@ test_defaults(void **state)
 	assert_null(c->ldap.bind_dn);
 	assert_null(c->ldap.bind_password_file);
 	assert_null(c->ldap.base_dn);
-	assert_string_equal(c->ldap.user_filter, "(objectClass=inetOrgPerson)");
-	assert_string_equal(c->ldap.user_key, "mail");
+	/* the schema's defaults, known once the directory is read */
+	assert_null(c->ldap.user_filter);
+	assert_null(c->ldap.user_key);
+	assert_null(c->ldap.disabled_filter);
+	assert_int_equal(c->ldap.schema, SCHEMA_AUTO);
+	assert_int_equal(c->ldap.nesting, NESTING_WALK);
 	assert_int_equal(c->ldap.page_size, 500);
 	assert_int_equal(c->ldap.timeout, 30);
 	assert_string_equal(c->backend.type, "graph");
@@ -270,6 +274,27 @@ test_bind_names(void **state)
 		config_free(c);
 		free(yaml);
 	}
+}
+
+static void
+test_schema_keys(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	c = load_ok(BACKEND "ldap:\n  schema: ad\n  nesting: in-chain\n"
+	    "  disabled_filter: (nsAccountLock=TRUE)\n", NULL);
+	assert_int_equal(c->ldap.schema, SCHEMA_AD);
+	assert_int_equal(c->ldap.nesting, NESTING_IN_CHAIN);
+	assert_string_equal(c->ldap.disabled_filter, "(nsAccountLock=TRUE)");
+	config_free(c);
+	c = load_ok(BACKEND "ldap:\n  schema: rfc\n  nesting: walk\n"
+	    "  disabled_filter: none\n", NULL);
+	assert_int_equal(c->ldap.schema, SCHEMA_RFC);
+	assert_int_equal(c->ldap.nesting, NESTING_WALK);
+	/* none: no user is disabled, not the schema's default */
+	assert_string_equal(c->ldap.disabled_filter, "");
+	config_free(c);
 }
 
 static void
@@ -677,6 +702,9 @@ test_dump_round_trip(void **state)
 	    "lock_file: \"[a]\"\n"
 	    "ldap:\n"
 	    "  user_filter: \"(cn=a: b)\"\n"
+	    "  disabled_filter: none\n"
+	    "  schema: ad\n"
+	    "  nesting: in-chain\n"
 	    "  ca_file: \"ca:\"\n"
 	    "  base_dn: \"cn=\\u00e9t\\u00e9,dc=example\"\n");
 }
@@ -688,8 +716,8 @@ test_dump_content(void **state)
 	    "ldap:\n"
 	    "  starttls: false\n"
 	    "  tls_reqcert: demand\n"
-	    "  user_filter: \"(objectClass=inetOrgPerson)\"\n"
-	    "  user_key: mail\n"
+	    "  schema: auto\n"
+	    "  nesting: walk\n"
 	    "  page_size: 500\n"
 	    "  timeout: 30\n"
 	    "backend:\n"
@@ -1196,6 +1224,19 @@ test_ldap_values(void **state)
 		  "ldaps:// or ldapi://\n"
 		  "  uri: ldap://a:99999999\n"
 		  "       ^" },
+		{ BACKEND "ldap:\n  schema: openldap\n",
+		  "FILE:6:11: 'schema' must be 'auto', 'rfc' or 'ad'\n"
+		  "  schema: openldap\n"
+		  "          ^" },
+		{ BACKEND "ldap:\n  nesting: server\n",
+		  "FILE:6:12: 'nesting' must be 'walk' or 'in-chain'\n"
+		  "  nesting: server\n"
+		  "           ^" },
+		{ BACKEND "ldap:\n  disabled_filter: nsAccountLock=TRUE\n",
+		  "FILE:6:20: 'disabled_filter' must be an LDAP filter in "
+		  "parentheses\n"
+		  "  disabled_filter: nsAccountLock=TRUE\n"
+		  "                   ^" },
 		{ BACKEND "ldap:\n  tls_reqcert: allow\n",
 		  "FILE:6:16: 'tls_reqcert' must be 'demand' or 'never'\n"
 		  "  tls_reqcert: allow\n"
@@ -1539,6 +1580,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_bind_names),
+		cmocka_unit_test(test_schema_keys),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_certificate),
 		cmocka_unit_test(test_relative_config_path),

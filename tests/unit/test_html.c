@@ -122,7 +122,8 @@ setup(void **state)
 	memset(f->pol->sha256, 'a', 64);
 	f->keys = intern_new();
 	fill_plan(f);
-	f->dir = (struct dir_stats){ 1216, 2, 14, 3, 1 };
+	f->dir = (struct dir_stats){ .users = 1216, .users_without_key = 2,
+	    .groups = 14, .not_users = 3, .members_without_key = 1 };
 	f->skus[0] = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 	f->skus[1] = "3a0a4a1e-5f4b-4a55-9c1e-0c3f4ad5e001";
 	f->rc.policy = f->pol;

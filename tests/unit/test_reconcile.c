@@ -37,6 +37,7 @@ struct row {
 	                           d=never" */
 	const char *skipped;    /* "a=unknown b=noloc" */
 	const char *waiting;    /* in seat order */
+	const char *disabled;   /* input: disabled in the directory */
 };
 
 static const struct row rows[] = {
@@ -121,6 +122,21 @@ static const struct row rows[] = {
 	  .remove = REMOVE_ALL, .seats = -1, .purchased = 1, .consumed = -1,
 	  .group0 = "alice", .holders = "bob+g1", .changes = "-bob",
 	  .kept = "", .skipped = "", .waiting = "alice" },
+	{ .name = "disabled member: seat removed, none assigned",
+	  .remove = REMOVE_ALL, .seats = -1, .purchased = 10, .consumed = -1,
+	  .group0 = "alice bob carol", .holders = "bob",
+	  .disabled = "bob carol", .changes = "-bob +alice", .kept = "",
+	  .skipped = "", .waiting = "" },
+	{ .name = "disabled member: remove owned keeps what it did not assign",
+	  .remove = REMOVE_OWNED, .seats = -1, .purchased = 10, .consumed = -1,
+	  .group0 = "alice bob", .holders = "alice bob", .disabled = "bob",
+	  .changes = "", .kept = "bob=not_owned", .skipped = "",
+	  .waiting = "" },
+	{ .name = "disabled member: protected stays",
+	  .remove = REMOVE_ALL, .seats = -1, .purchased = 10, .consumed = -1,
+	  .group0 = "alice", .holders = "alice", .disabled = "alice",
+	  .protected = "alice", .changes = "", .kept = "alice=protected",
+	  .skipped = "", .waiting = "" },
 	{ .name = "user who left the directory is unassigned",
 	  .remove = REMOVE_OWNED, .seats = -1, .purchased = 10, .consumed = -1,
 	  .group0 = "alice", .holders = "alice gone", .owned = "gone",
@@ -134,8 +150,8 @@ struct built {
 	struct intern *keys;
 	struct strv groups, excl;
 	struct app_policy ap;
-	uint32_t *g[2], *x[1], *xu, *owned, *prot;
-	size_t ng[2], nx[1], nxu, nowned, nprot;
+	uint32_t *g[2], *x[1], *xu, *owned, *prot, *dis;
+	size_t ng[2], nx[1], nxu, nowned, nprot, ndis;
 	const uint32_t *gm[2], *xm[1];
 	struct rc_holder *holders;
 	size_t nholders;
@@ -246,6 +262,7 @@ build(const struct row *r, struct built *b)
 	b->xu = ids(b->keys, r->excl_users, &b->nxu);
 	b->owned = ids(b->keys, r->owned, &b->nowned);
 	b->prot = ids(b->keys, r->protected, &b->nprot);
+	b->dis = ids(b->keys, r->disabled, &b->ndis);
 	each_word(r->holders, add_holder, b);
 	each_word(r->seen, add_seen, b);
 	/* every name known to the backend unless listed otherwise */
@@ -289,6 +306,8 @@ build(const struct row *r, struct built *b)
 	b->in.backend_user = b->bu;
 	b->in.protected_users = b->prot;
 	b->in.nprotected = b->nprot;
+	b->in.disabled_users = b->dis;
+	b->in.ndisabled = b->ndis;
 	b->in.apps = &b->app;
 	b->in.napps = 1;
 	b->in.now = 1000;
@@ -303,6 +322,7 @@ unbuild(struct built *b)
 	free(b->xu);
 	free(b->owned);
 	free(b->prot);
+	free(b->dis);
 	free(b->holders);
 	free(b->seen);
 	free(b->bu);
@@ -395,7 +415,7 @@ test_reasons(void **state)
 	const struct row r = { "reasons", REMOVE_ALL, -1, 10, -1,
 		"alice carol dave", "bob alice", "carol", "dave",
 		"carol dave erin",
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	struct built b;
 	struct rc_plan p;
 	size_t i;
@@ -424,16 +444,43 @@ test_reasons(void **state)
 	unbuild(&b);
 }
 
+/* A disabled user's removal says so, before any other cause, and the
+ * app counts its disabled members. */
+static void
+test_disabled(void **state)
+{
+	const struct row r = { .name = "disabled", .remove = REMOVE_ALL,
+		.seats = -1, .purchased = 10, .consumed = -1,
+		.group0 = "alice bob", .excl_users = "carol",
+		.holders = "bob carol dave", .disabled = "bob carol dave" };
+	struct built b;
+	struct rc_plan p;
+	size_t i;
+
+	(void)state;
+	build(&r, &b);
+	reconcile(&b.in, &p);
+	assert_int_equal(p.nchanges, 4);
+	for (i = 0; i < p.nchanges; i++)
+		if (p.changes[i].action == RC_UNASSIGN)
+			assert_int_equal(p.changes[i].cause, RC_DISABLED);
+	assert_int_equal(p.apps[0].entitled, 1);
+	/* bob only: carol is excluded anyway, dave in no group */
+	assert_int_equal(p.apps[0].disabled, 1);
+	rc_plan_free(&p);
+	unbuild(&b);
+}
+
 /* Two runs on the same input give the same plan whatever the id order. */
 static void
 test_order_independent_of_ids(void **state)
 {
 	const struct row r1 = { "a", REMOVE_ALL, -1, 10, -1, "zed amy mo",
 		NULL, NULL, NULL, "kim", NULL, NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL };
+		NULL, NULL, NULL, NULL, NULL };
 	const struct row r2 = { "b", REMOVE_ALL, -1, 10, -1, "mo amy zed",
 		NULL, NULL, NULL, "kim", NULL, NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL };
+		NULL, NULL, NULL, NULL, NULL };
 	struct buf c1 = { 0 }, c2 = { 0 }, k = { 0 }, s = { 0 }, w = { 0 };
 	struct built b1, b2;
 	struct rc_plan p1, p2;
@@ -464,7 +511,7 @@ test_grace(void **state)
 {
 	const struct row r = { "grace", REMOVE_ALL, -1, 10, -1, "alice",
 		NULL, NULL, NULL, "alice bob carol", NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL, NULL };
+		NULL, NULL, NULL, NULL, NULL, NULL };
 	struct buf ch = { 0 }, kept = { 0 }, skip = { 0 }, wait = { 0 };
 	struct rc_seen since[1];
 	struct built b;
@@ -510,7 +557,7 @@ test_locations(void **state)
 {
 	const struct row r = { "locations", REMOVE_ALL, -1, 2, -1,
 		"alice bob carol dave", NULL, NULL, NULL, "", NULL, NULL,
-		NULL, NULL, "bob carol dave", NULL, NULL, NULL, NULL };
+		NULL, NULL, "bob carol dave", NULL, NULL, NULL, NULL, NULL };
 	struct buf ch = { 0 }, kept = { 0 }, skip = { 0 }, wait = { 0 };
 	struct built b;
 	struct rc_plan p;
@@ -541,7 +588,7 @@ int
 main(void)
 {
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
-	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 4];
+	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) + 5];
 	size_t i;
 
 	for (i = 0; i < nrows; i++) {
@@ -555,6 +602,7 @@ main(void)
 	    cmocka_unit_test(test_order_independent_of_ids);
 	tests[nrows + 2] = (struct CMUnitTest)cmocka_unit_test(test_grace);
 	tests[nrows + 3] = (struct CMUnitTest)cmocka_unit_test(test_locations);
-	return _cmocka_run_group_tests("reconcile", tests, nrows + 4, NULL,
+	tests[nrows + 4] = (struct CMUnitTest)cmocka_unit_test(test_disabled);
+	return _cmocka_run_group_tests("reconcile", tests, nrows + 5, NULL,
 	    NULL);
 }
