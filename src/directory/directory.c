@@ -50,6 +50,12 @@ out:
 	return r;
 }
 
+const char *
+directory_schema(const struct directory *d)
+{
+	return d->fl->name;
+}
+
 void
 directory_close(struct directory *d)
 {

@@ -96,6 +96,8 @@ size_t directory_path(struct directory *d, const char *group, uint32_t key,
 /* The normalised DN of the user KEY, or NULL. */
 const char *directory_user_dn(struct directory *d, uint32_t key);
 
+/* The schema flavour in use: "rfc" or "ad". */
+const char *directory_schema(const struct directory *d);
 void directory_close(struct directory *d);
 void dir_members_free(struct dir_members *m, size_t n);
 

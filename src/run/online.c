@@ -144,6 +144,8 @@ check_directory(const struct config *cfg, const struct policy *pol,
 		return;
 	}
 	print_bound(c, uri, out);
+	fprintf(out, "  schema %s, nesting %s\n", directory_schema(d),
+	    c->nesting == NESTING_IN_CHAIN ? "in-chain" : "walk");
 	policy_groups(pol, &groups);
 	for (i = 0; i < groups.n; i++)
 		check_group(d, groups.v[i], out, p);

@@ -49,6 +49,7 @@ bound() {
 	ad_config "$2" "$3" "${4:-}"
 	run_licsync check --online
 	contains "$1: bound" "$OUT" "directory $2: bound as $3"
+	contains "$1: the rootDSE says Active Directory" "$OUT" "schema ad"
 	case $ERR in
 	*"bind failed"*|*"TLS"*) not_ok "$1: no bind or TLS error" "$ERR" ;;
 	*) ok "$1: no bind or TLS error" ;;

@@ -94,4 +94,33 @@ policy all support
 run_licsync plan
 contains "bind password without TLS: warned" "$ERR" "without TLS"
 
+# The schema: slapd's rootDSE announces no Active Directory.
+write_config "  nesting: in-chain"
+run_licsync plan
+is "nesting: in-chain on slapd: exit 2" "$RC" 2
+contains "nesting: in-chain on slapd: says why" "$ERR" \
+	"nesting: in-chain needs Active Directory's LDAP_MATCHING_RULE_IN_CHAIN, and this directory's schema is rfc"
+write_config "  schema: ad"
+run_licsync plan
+is "schema: ad on slapd: no AD groups, exit 3" "$RC" 3
+contains "schema: ad on slapd: the policy group is not a group to it" \
+	"$ERR" "is not a group"
+# Any directory's disabled test: here, alice's mail.
+write_config "  disabled_filter: (mail=alice@example.com)"
+policy all sales
+run_licsync plan --format json
+is "disabled_filter on slapd: exit 0" "$RC" 0
+printf '%s\n' "$OUT" >"$T/disabled.json"
+check "disabled_filter on slapd: alice, in sales, is not assigned" \
+	python3 - "$T/disabled.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+users = {c["user"] for c in p["changes"]}
+assert "alice@example.com" not in users, users
+assert users, "someone else is assigned"
+assert p["summary"]["directory"]["disabled"] == 1, p["summary"]
+assert p["summary"]["apps"][0]["disabled"] == 1, p["summary"]
+PY
+write_config
+
 tap_done

@@ -60,6 +60,7 @@ case $ERR in
 esac
 cat >"$T/want" <<EOF_WANT
 directory $SLAPD_URI: bound as $BIND_DN
+  schema rfc, nesting walk
   group cn=sales,$G: found, 3 member values
   group cn=engineering,$G: found, 2 member values
   group cn=contractors,$G: found, 2 member values
