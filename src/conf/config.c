@@ -78,6 +78,19 @@ nesting_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	return EXIT_OK;
 }
 
+/* The SASL mechanisms licsync binds with besides simple and EXTERNAL. */
+static int
+sasl_mech_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	if (strcmp(yw_str(v), "GSSAPI") != 0)
+		return yw_error(y, v->start_mark, e,
+		    "'%s' must be 'GSSAPI' (Kerberos)", k->name);
+	free(*YW_FIELD(obj, k, char *));
+	*YW_FIELD(obj, k, char *) = xstrdup(yw_str(v));
+	return EXIT_OK;
+}
+
 /* An LDAP filter, or "none": kept as "". */
 static int
 disabled_filter_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
@@ -140,6 +153,10 @@ static const struct yw_key ldap_keys[] = {
 	    offsetof(struct config_ldap, bind_dn), 0 },
 	{ "bind_password_file", YW_STRING, path_key,
 	    offsetof(struct config_ldap, bind_password_file), 0 },
+	{ "sasl_mech", YW_STRING, sasl_mech_key,
+	    offsetof(struct config_ldap, sasl_mech), 0 },
+	{ "keytab", YW_STRING, path_key,
+	    offsetof(struct config_ldap, keytab), 0 },
 	{ "base_dn", YW_STRING, dn_key,
 	    offsetof(struct config_ldap, base_dn), 0 },
 	{ "schema", YW_STRING, schema_key,
@@ -228,6 +245,13 @@ ldap_section(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	if (l->bind_dn == NULL && l->bind_password_file != NULL)
 		return yw_error(y, v->start_mark, e,
 		    "'bind_password_file' needs 'bind_dn'");
+	if (l->sasl_mech != NULL && l->bind_dn != NULL)
+		return yw_error(y, v->start_mark, e,
+		    "'sasl_mech' and 'bind_dn' exclude each other: GSSAPI "
+		    "binds as the keytab's principal");
+	if (l->keytab != NULL && l->sasl_mech == NULL)
+		return yw_error(y, v->start_mark, e,
+		    "'keytab' needs 'sasl_mech: GSSAPI'");
 	return EXIT_OK;
 }
 
@@ -418,6 +442,8 @@ config_free(struct config *c)
 	free(c->ldap.ca_file);
 	free(c->ldap.bind_dn);
 	free(c->ldap.bind_password_file);
+	free(c->ldap.sasl_mech);
+	free(c->ldap.keytab);
 	free(c->ldap.base_dn);
 	free(c->ldap.user_filter);
 	free(c->ldap.user_key);
@@ -461,6 +487,8 @@ dump_ldap(const struct config_ldap *l, FILE *fp)
 	    l->tls_reqcert == TLS_REQCERT_NEVER ? "never" : "demand");
 	put_str(fp, "  ", "bind_dn", l->bind_dn);
 	put_str(fp, "  ", "bind_password_file", l->bind_password_file);
+	put_str(fp, "  ", "sasl_mech", l->sasl_mech);
+	put_str(fp, "  ", "keytab", l->keytab);
 	put_str(fp, "  ", "base_dn", l->base_dn);
 	fprintf(fp, "  schema: %s\n", l->schema == SCHEMA_AD ? "ad" :
 	    l->schema == SCHEMA_RFC ? "rfc" : "auto");

@@ -20,6 +20,8 @@ struct config_ldap {
 	enum tls_reqcert tls_reqcert;
 	char *bind_dn;            /* NULL: anonymous, or SASL EXTERNAL on ldapi:// */
 	char *bind_password_file;
+	char *sasl_mech;          /* "GSSAPI", or NULL: simple or EXTERNAL */
+	char *keytab;             /* GSSAPI: the client keytab, or NULL */
 	char *base_dn;            /* NULL: libldap's ldap.conf BASE */
 	enum ldap_schema schema;  /* default auto */
 	enum ldap_nesting nesting; /* default walk */

@@ -137,6 +137,75 @@ cleartext_uri(const char *uris)
 	return false;
 }
 
+/*
+ * SASL's questions during a GSSAPI bind: the authorisation identity,
+ * optional, is left unset (the keytab's principal), as ldapsearch -Q
+ * does; nothing is ever prompted for.
+ */
+static int
+sasl_quiet(LDAP *ld, unsigned flags, void *defaults, void *interact)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	(void)interact;
+	return LDAP_SUCCESS;
+}
+
+/*
+ * SASL GSSAPI, the way sssd and nslcd bind to Active Directory: the
+ * Kerberos credentials come from the keytab (KRB5_CLIENT_KTNAME) into a
+ * credential cache in this process's memory, so the host's tickets are
+ * neither used nor touched.  Over TLS no SASL security layer is asked
+ * for (AD refuses one on top of TLS); without TLS one is required, so
+ * nothing goes in clear.
+ */
+static int
+gssapi_bind(struct session *s, struct err *e)
+{
+	const struct config_ldap *c = s->cfg;
+	bool tls = c->starttls || (c->uri != NULL &&
+	    strncasecmp(c->uri, "ldaps://", 8) == 0);
+	char *data = NULL;
+	size_t len = 0;
+	int rc, r;
+
+	if (c->keytab != NULL) {
+		/* readable by licsync only, like a secret file */
+		r = read_file(c->keytab, "keytab", MAX_PEM_FILE, RF_PRIVATE,
+		    &data, &len, e);
+		if (r != EXIT_OK)
+			return r;
+		explicit_bzero(data, len);
+		free(data);
+		if (setenv("KRB5_CLIENT_KTNAME", c->keytab, 1) != 0) {
+			err_set(e, "cannot set KRB5_CLIENT_KTNAME: %s",
+			    strerror(errno));
+			return EXIT_DIRECTORY;
+		}
+	}
+	if (setenv("KRB5CCNAME", "MEMORY:licsync", 1) != 0) {
+		err_set(e, "cannot set KRB5CCNAME: %s", strerror(errno));
+		return EXIT_DIRECTORY;
+	}
+	if ((r = set_opt(s, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON,
+	    "LDAP_OPT_X_SASL_NOCANON", e)) != EXIT_OK)
+		return r;
+	if ((r = set_opt(s, LDAP_OPT_X_SASL_SECPROPS, tls ? "maxssf=0" :
+	    "minssf=56", "LDAP_OPT_X_SASL_SECPROPS", e)) != EXIT_OK)
+		return r;
+	rc = ldap_sasl_interactive_bind_s(s->ld, NULL, "GSSAPI", NULL, NULL,
+	    LDAP_SASL_QUIET, sasl_quiet, NULL);
+	log_debug("SASL GSSAPI bind%s%s", c->keytab ? " with the keytab " :
+	    "", c->keytab ? c->keytab : "");
+	if (rc != LDAP_SUCCESS) {
+		ldap_error(e, "LDAP bind failed (SASL GSSAPI)", rc, s->ld,
+		    NULL);
+		return EXIT_DIRECTORY;
+	}
+	return EXIT_OK;
+}
+
 static int
 do_bind(struct session *s, struct err *e)
 {
@@ -145,6 +214,8 @@ do_bind(struct session *s, struct err *e)
 	char *pw = NULL;
 	int rc, r;
 
+	if (c->sasl_mech != NULL)
+		return gssapi_bind(s, e);
 	if (c->bind_dn != NULL) {
 		if (!c->starttls && cleartext_uri(c->uri))
 			log_warning("the bind password goes to %s without "

@@ -86,6 +86,9 @@ print_bound(const struct config_ldap *c, const char *uri, FILE *out)
 {
 	if (c->bind_dn != NULL)
 		fprintf(out, "directory %s: bound as %s\n", uri, c->bind_dn);
+	else if (c->sasl_mech != NULL)
+		fprintf(out, "directory %s: bound with SASL %s\n", uri,
+		    c->sasl_mech);
 	else if (c->uri != NULL && strncasecmp(c->uri, "ldapi://", 8) == 0)
 		fprintf(out, "directory %s: bound with SASL EXTERNAL\n", uri);
 	else

@@ -295,6 +295,11 @@ test_schema_keys(void **state)
 	/* none: no user is disabled, not the schema's default */
 	assert_string_equal(c->ldap.disabled_filter, "");
 	config_free(c);
+	c = load_ok(BACKEND "ldap:\n  sasl_mech: GSSAPI\n  keytab: /k\n",
+	    NULL);
+	assert_string_equal(c->ldap.sasl_mech, "GSSAPI");
+	assert_string_equal(c->ldap.keytab, "/k");
+	config_free(c);
 }
 
 static void
@@ -703,6 +708,8 @@ test_dump_round_trip(void **state)
 	    "ldap:\n"
 	    "  user_filter: \"(cn=a: b)\"\n"
 	    "  disabled_filter: none\n"
+	    "  sasl_mech: GSSAPI\n"
+	    "  keytab: k.tab\n"
 	    "  schema: ad\n"
 	    "  nesting: in-chain\n"
 	    "  ca_file: \"ca:\"\n"
@@ -1185,6 +1192,20 @@ test_missing_keys(void **state)
 		  "FILE:6:3: 'bind_dn' needs 'bind_password_file'\n"
 		  "  uri: ldap://x\n"
 		  "  ^" },
+		{ BACKEND "ldap:\n  sasl_mech: GSSAPI\n  bind_dn: cn=x\n"
+		  "  bind_password_file: p\n",
+		  "FILE:6:3: 'sasl_mech' and 'bind_dn' exclude each other: "
+		  "GSSAPI binds as the keytab's principal\n"
+		  "  sasl_mech: GSSAPI\n"
+		  "  ^" },
+		{ BACKEND "ldap:\n  keytab: k\n",
+		  "FILE:6:3: 'keytab' needs 'sasl_mech: GSSAPI'\n"
+		  "  keytab: k\n"
+		  "  ^" },
+		{ BACKEND "ldap:\n  sasl_mech: DIGEST-MD5\n",
+		  "FILE:6:14: 'sasl_mech' must be 'GSSAPI' (Kerberos)\n"
+		  "  sasl_mech: DIGEST-MD5\n"
+		  "             ^" },
 		{ BACKEND "ldap:\n  bind_password_file: x\n",
 		  "FILE:6:3: 'bind_password_file' needs 'bind_dn'\n"
 		  "  bind_password_file: x\n"
