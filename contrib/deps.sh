@@ -4,8 +4,12 @@
 LICSYNC_BUILD_DEPS="gcc make autoconf automake pkg-config
 libldap2-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev libcmocka-dev"
-LICSYNC_TEST_DEPS="slapd ldap-utils samba samba-ad-dc winbind python3 sqlite3 openssl curl mandoc man-db time
-git clang clang-tools libclang-rt-dev cppcheck"
+LICSYNC_TEST_DEPS="slapd ldap-utils samba samba-ad-dc winbind
+libsasl2-modules-gssapi-mit krb5-user python3 sqlite3 openssl curl mandoc
+man-db time git clang clang-tools libclang-rt-dev cppcheck"
+# Node.js runs the AD-behaviour LDAP test server (tests/adserver/, ldapjs
+# pinned by its package-lock.json); any node with npm will do.
+LICSYNC_NODE_DEPS="nodejs npm"
 # Renders the HTML report in tests; its tests skip where it cannot be had.
 LICSYNC_OPTIONAL_DEPS="chromium"
 
@@ -25,4 +29,12 @@ install_missing() {
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
 		return 1
+}
+
+# install_node: Debian's nodejs and npm, unless a node with npm is there
+# (one from elsewhere would conflict with Debian's npm).
+install_node() {
+	command -v node >/dev/null && command -v npm >/dev/null && return 0
+	# shellcheck disable=SC2086
+	install_missing $LICSYNC_NODE_DEPS
 }

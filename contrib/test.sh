@@ -10,6 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/contrib/deps.sh"
 # shellcheck disable=SC2086
 install_missing $LICSYNC_BUILD_DEPS $LICSYNC_TEST_DEPS || exit 1
+install_node || exit 1
 # shellcheck disable=SC2086
 install_missing $LICSYNC_OPTIONAL_DEPS ||
 	echo "note: $LICSYNC_OPTIONAL_DEPS not installed; those tests skip"
