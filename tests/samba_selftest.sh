@@ -54,6 +54,17 @@ else
 	ok "a client without the test CA is refused"
 fi
 
+# The KDC: a user's keytab gets a ticket with the DC's krb5.conf.
+check "samba_keytab: a user and its keytab" samba_keytab kt-user "$T/kt"
+is "samba_keytab: the keytab is private (mode 600)" \
+	"$(stat -c %a "$T/kt")" 600
+check "the KDC gives a ticket for the keytab" env \
+	KRB5_CONFIG="$SAMBA_KRB5_CONF" KRB5CCNAME="FILE:$T/cc" \
+	kinit -k -t "$T/kt" "kt-user@$SAMBA_REALM"
+check "... and one for the DC's LDAP service, ldap/127.0.0.1" env \
+	KRB5_CONFIG="$SAMBA_KRB5_CONF" KRB5CCNAME="FILE:$T/cc" \
+	kvno "ldap/127.0.0.1@$SAMBA_REALM"
+
 pid=$SAMBA_PID
 samba_stop
 wait_for "stopped: nothing listens on 636" 10 \

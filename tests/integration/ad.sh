@@ -206,6 +206,49 @@ run_licsync explain bob@example.test
 contains "explain with in-chain: bob's chain of groups" "$OUT" \
 	"cn=crm-nested,ou=lic,dc=example,dc=test"
 
+# Kerberos: SASL GSSAPI with a keytab, against the DC's own KDC
+samba_keytab licsync "$T/licsync.keytab" ||
+	{ echo "Bail out! no keytab for licsync"; exit 1; }
+export KRB5_CONFIG="$SAMBA_KRB5_CONF" KRB5CCNAME="FILE:$T/krb5cc"
+ad_gssapi_config() {
+	ad_plan_config "$1" "$SAMBA_ADMIN_UPN" "  sasl_mech: GSSAPI
+  keytab: $2"
+	sed -i -e '/^  bind_dn:/d' -e '/^  bind_password_file:/d' "$T/licsync.conf"
+}
+ad_gssapi_config "$SAMBA_LDAP" "$T/licsync.keytab"
+run_licsync check --online
+contains "GSSAPI with a keytab: bound" "$OUT" \
+	"directory $SAMBA_LDAP: bound with SASL GSSAPI"
+is "GSSAPI with a keytab: check --online finds the groups" "$RC" 0
+run_licsync plan --format json
+is "GSSAPI with a keytab: plan exits 0" "$RC" 0
+printf '%s\n' "$OUT" >"$T/gss.json"
+# the keytab's user is one more user of Domain Users, unknown to Graph
+check "GSSAPI with a keytab, sealed over ldap://: the same changes" \
+	python3 - "$T/gss.json" "$EXP/ad-plan.json" <<'PY'
+import json, sys
+got, want = (json.load(open(f)) for f in sys.argv[1:])
+assert got["changes"] == want["changes"], got["changes"]
+assert [s["user"] for s in got["skipped"]] == ["licsync@example.test"], got
+assert got["summary"]["directory"]["users"] == \
+    want["summary"]["directory"]["users"] + 1
+PY
+check "GSSAPI: the default credential cache is left alone" \
+	test ! -e "$T/krb5cc"
+chmod 644 "$T/licsync.keytab"
+run_licsync check --online
+is "a keytab readable by others: exit 2" "$RC" 2
+contains "a keytab readable by others: says so" "$ERR" "keytab"
+chmod 600 "$T/licsync.keytab"
+samba_keytab nobody-here "$T/other.keytab" --no-user ||
+	{ echo "Bail out! no keytab for the unknown principal"; exit 1; }
+ad_gssapi_config "$SAMBA_LDAP" "$T/other.keytab"
+run_licsync check --online
+is "GSSAPI, a principal the KDC does not know: exit 3" "$RC" 3
+contains "GSSAPI, a principal the KDC does not know: the bind failed" \
+	"$ERR" "LDAP bind failed (SASL GSSAPI)"
+unset KRB5_CONFIG KRB5CCNAME
+
 # apply converges the Graph test server; the next plan has nothing to do
 ad_plan_config "$SAMBA_LDAPS" "$SAMBA_ADMIN_UPN"
 run_licsync apply
