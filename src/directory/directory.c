@@ -9,7 +9,6 @@
  * each group is read once however many policy groups reach it, and cycles
  * end because a group is visited once per expansion.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,54 +94,21 @@ dir_members_free(struct dir_members *m, size_t n)
 	}
 }
 
-struct first {
-	const struct flavour *fl;
-	const char *attr;
-	char *v;
-};
-
-static bool
-take_first(void *ctx, const char *v, size_t len)
-{
-	struct first *f = ctx;
-
-	if (len > 0)
-		f->v = flavour_value(f->fl, f->attr, v, len);
-	return false;
-}
-
-/* First value of ATTR in EN as text (flavour_value), or NULL. */
-static int
-first_value(const struct directory *d, const struct session_entry *en,
-    const char *attr, char **out, struct err *e)
-{
-	struct first f = { d->fl, attr, NULL };
-	int r;
-
-	*out = NULL;
-	if (attr == NULL)
-		return EXIT_OK;
-	r = session_values(en, attr, take_first, &f, NULL, e);
-	*out = f.v;
-	return r;
-}
-
 /* A user's primary group: its RID, kept to be matched with groups'
  * tokens. */
 static void
-add_primary(struct directory *d, const char *rid, uint32_t kid)
+add_primary(struct directory *d, const char *value, uint32_t kid)
 {
-	unsigned long v;
-	char *end;
+	uint32_t rid;
 
-	errno = 0;
-	v = strtoul(rid, &end, 10);
-	if (errno != 0 || end == rid || *end != '\0' || v > UINT32_MAX)
+	if (!dir_parse_rid(value, &rid))
 		return;
-	if ((d->nprimary & (d->nprimary - 1)) == 0)
+	/* grow at powers of two from 64 */
+	if (d->nprimary == 0 || (d->nprimary >= 64 &&
+	    (d->nprimary & (d->nprimary - 1)) == 0))
 		d->primary = xreallocarray(d->primary, d->nprimary ?
 		    d->nprimary * 2 : 64, sizeof(*d->primary));
-	d->primary[d->nprimary].rid = (uint32_t)v;
+	d->primary[d->nprimary].rid = rid;
 	d->primary[d->nprimary++].key = kid;
 }
 
@@ -198,21 +164,21 @@ user_values(struct directory *d, const struct session_entry *en,
 	size_t i;
 	int r;
 
-	if ((r = first_value(d, en, d->fl->uid_attr, &v, e)) != EXIT_OK)
+	if ((r = dir_first_value(d, en, d->fl->uid_attr, &v, e)) != EXIT_OK)
 		return r;
 	if (v != NULL)
 		map_uid(d, v, kid);
 	free(v);
 	if (kid == NO_KEY)
 		return EXIT_OK;
-	if ((r = first_value(d, en, d->fl->primary_group_id, &v, e)) !=
+	if ((r = dir_first_value(d, en, d->fl->primary_group_id, &v, e)) !=
 	    EXIT_OK)
 		return r;
 	if (v != NULL)
 		add_primary(d, v, kid);
 	free(v);
 	for (i = 0; d->attrs != NULL && i < d->attrs->n; i++) {
-		if ((r = first_value(d, en, d->attrs->names[i], &v, e)) !=
+		if ((r = dir_first_value(d, en, d->attrs->names[i], &v, e)) !=
 		    EXIT_OK)
 			return r;
 		if (v != NULL)
@@ -243,7 +209,7 @@ user_entry(void *ctx, const struct session_entry *en, struct err *e)
 	}
 	free(dn);
 	d->st->users++;
-	if ((r = first_value(d, en, d->user_key, &key, e)) != EXIT_OK) {
+	if ((r = dir_first_value(d, en, d->user_key, &key, e)) != EXIT_OK) {
 		free(ndn);
 		return r;
 	}
@@ -435,6 +401,7 @@ read_group_members(struct directory *d, uint32_t g,
 {
 	struct member_ctx m = { d, g };
 	char *token = NULL;
+	uint32_t rid;
 	size_t a;
 	int r;
 
@@ -446,20 +413,12 @@ read_group_members(struct directory *d, uint32_t g,
 	    d->fl->uid_member_attr, uid_member, &m, NULL, e)) != EXIT_OK)
 		return r;
 	/* the users whose primary group this is are not in member */
-	if ((r = first_value(d, en, d->fl->primary_group_token, &token, e)) !=
+	if ((r = dir_first_value(d, en, d->fl->primary_group_token, &token, e)) !=
 	    EXIT_OK)
 		return r;
-	if (token != NULL) {
-		char *end;
-		unsigned long rid;
-
-		errno = 0;
-		rid = strtoul(token, &end, 10);
-		if (errno == 0 && end != token && *end == '\0' &&
-		    rid <= UINT32_MAX)
-			dir_primary_members(d, (uint32_t)rid,
-			    &d->nodes[g].users, &d->nodes[g].nusers);
-	}
+	if (token != NULL && dir_parse_rid(token, &rid))
+		dir_primary_members(d, rid, &d->nodes[g].users,
+		    &d->nodes[g].nusers);
 	free(token);
 	return EXIT_OK;
 }

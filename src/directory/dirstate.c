@@ -1,5 +1,6 @@
 /* dirstate.c - what directory.c, inchain.c and query.c all ask of the
  * directory's state and of an entry */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,49 @@ dir_primary_members(const struct directory *d, uint32_t rid, uint32_t **ids,
 	}
 	for (; lo < d->nprimary && d->primary[lo].rid == rid; lo++)
 		dir_push(ids, n, d->primary[lo].key);
+}
+
+struct first {
+	const struct flavour *fl;
+	const char *attr;
+	char *v;
+};
+
+static bool
+take_first(void *ctx, const char *v, size_t len)
+{
+	struct first *f = ctx;
+
+	if (len > 0)
+		f->v = flavour_value(f->fl, f->attr, v, len);
+	return false;
+}
+
+int
+dir_first_value(const struct directory *d, const struct session_entry *en,
+    const char *attr, char **out, struct err *e)
+{
+	struct first f = { d->fl, attr, NULL };
+	int r;
+
+	*out = NULL;
+	if (attr == NULL)
+		return EXIT_OK;
+	r = session_values(en, attr, take_first, &f, NULL, e);
+	*out = f.v;
+	return r;
+}
+
+bool
+dir_parse_rid(const char *s, uint32_t *rid)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX)
+		return false;
+	*rid = (uint32_t)v;
+	return true;
 }

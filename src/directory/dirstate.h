@@ -83,6 +83,12 @@ void dir_read_what(char *what, size_t size, const char *dn);
  * EXIT_DIRECTORY. */
 int dir_has_class(const struct directory *d, const struct session_entry *en,
     const char *const *classes, bool *yes, struct err *e);
+/* The first value of ATTR (NULL: none) in EN as text (flavour_value),
+ * malloc'd in *OUT, or NULL.  EXIT_OK or EXIT_DIRECTORY. */
+int dir_first_value(const struct directory *d, const struct session_entry *en,
+    const char *attr, char **out, struct err *e);
+/* A relative identifier (a primaryGroupID, a token, a SID's last part). */
+bool dir_parse_rid(const char *s, uint32_t *rid);
 /* The key ids of the users whose primary group has the token RID. */
 void dir_primary_members(const struct directory *d, uint32_t rid,
     uint32_t **ids, size_t *n);

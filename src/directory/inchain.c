@@ -7,7 +7,6 @@
  * same members as the walk of directory.c, with one search per policy
  * group instead of one read per nested group.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,46 +25,6 @@ struct chain {
 	struct dir_members *out;
 };
 
-static bool
-parse_rid(const char *s, uint32_t *rid)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX)
-		return false;
-	*rid = (uint32_t)v;
-	return true;
-}
-
-struct first_text {
-	const struct flavour *fl;
-	const char *attr;
-	char *v;
-};
-
-static bool
-take_text(void *ctx, const char *v, size_t len)
-{
-	struct first_text *f = ctx;
-
-	f->v = flavour_value(f->fl, f->attr, v, len);
-	return false;
-}
-
-static int
-first_text(const struct directory *d, const struct session_entry *en,
-    const char *attr, char **out, struct err *e)
-{
-	struct first_text f = { d->fl, attr, NULL };
-	int r = session_values(en, attr, take_text, &f, NULL, e);
-
-	*out = f.v;
-	return r;
-}
-
 /* The policy group itself: whether it is a group, and its token. */
 static int
 group_entry(void *ctx, const struct session_entry *en, struct err *e)
@@ -81,10 +40,10 @@ group_entry(void *ctx, const struct session_entry *en, struct err *e)
 	c->kind = group ? NODE_GROUP : NODE_OTHER;
 	if (!group)
 		return EXIT_OK;
-	if ((r = first_text(c->d, en, c->d->fl->primary_group_token, &token,
+	if ((r = dir_first_value(c->d, en, c->d->fl->primary_group_token, &token,
 	    e)) != EXIT_OK)
 		return r;
-	c->has_rid = token != NULL && parse_rid(token, &c->rid);
+	c->has_rid = token != NULL && dir_parse_rid(token, &c->rid);
 	free(token);
 	return EXIT_OK;
 }
@@ -126,9 +85,9 @@ member_entry(void *ctx, const struct session_entry *en, struct err *e)
 	    e)) == EXIT_OK && yes) {
 		if (first_seen(d, ndn))
 			d->st->groups++;
-		r = first_text(d, en, d->fl->rid_attr, &sid, e);
+		r = dir_first_value(d, en, d->fl->rid_attr, &sid, e);
 		dash = sid != NULL ? strrchr(sid, '-') : NULL;
-		if (dash != NULL && parse_rid(dash + 1, &rid))
+		if (dash != NULL && dir_parse_rid(dash + 1, &rid))
 			dir_primary_members(d, rid, &c->out->ids, &c->out->n);
 		free(sid);
 	} else if (r == EXIT_OK && (r = dir_has_class(d, en, foreign, &yes,
