@@ -17,12 +17,13 @@ policy_begin
 policy_app acme-crm "$SKU_CRM" "remove: all" "groups:" \
 	"  - \"CN=Domain Admins,$G\""
 
-# ad_config URI BIND-NAME [EXTRA-LDAP-YAML]: licsync.conf for the DC
-ad_config() {
-	LDAP_URI=$1 write_config
+# ad_write_config BASE-DN URI BIND-NAME [EXTRA-LDAP-YAML]: licsync.conf
+# for the DC with Active Directory's defaults (no user_filter, user_key or
+# schema) unless EXTRA sets them.
+ad_write_config() {
+	LDAP_URI=$2 write_config
 	printf '%s\n' "$SAMBA_ADMIN_PASSWORD" >"$T/ldap.secret"
-	python3 - "$T/licsync.conf" "$1" "$2" "$SAMBA_CA" "$SAMBA_BASE" \
-	    "${3:-}" <<'PY'
+	python3 - "$T/licsync.conf" "$2" "$3" "$SAMBA_CA" "$1" "${4:-}" <<'PY'
 import sys
 path, uri, who, ca, base, extra = sys.argv[1:]
 out = []
@@ -34,14 +35,21 @@ for line in open(path):
     elif line.startswith("  bind_dn:"):
         line = '  bind_dn: "%s"\n' % who.replace("\\", "\\\\")
     elif line.startswith("  base_dn:"):
-        line = '  base_dn: "CN=Users,%s"\n' % base
-    elif line.startswith("  user_filter:"):
-        line = "  user_filter: (objectClass=user)\n"
-    elif line.startswith("  user_key:"):
-        line = "  user_key: userPrincipalName\n"
+        line = '  base_dn: "%s"\n' % base
+    elif line.startswith(("  user_filter:", "  user_key:")):
+        continue
     out.append(line)
 open(path, "w").write("".join(out))
 PY
+}
+
+# ad_config URI BIND-NAME [EXTRA-LDAP-YAML]: the binds' licsync.conf,
+# reading CN=Users with a filter of its own
+ad_config() {
+	ad_write_config "CN=Users,$SAMBA_BASE" "$1" "$2" \
+		"  user_filter: (objectClass=user)
+  user_key: userPrincipalName${3:+
+$3}"
 }
 
 # bound DESC URI BIND-NAME [EXTRA]: check --online binds as BIND-NAME
@@ -86,30 +94,9 @@ if ! env -u LDAPNOINIT LDAPTLS_CACERT="$SAMBA_CA" ldapmodify -a -x \
 fi
 
 # ad_plan_config URI BIND-NAME [EXTRA-LDAP-YAML]: licsync.conf with
-# Active Directory's defaults: the domain root as base_dn, no user_filter,
-# user_key or schema set.
+# Active Directory's defaults and the domain root as base_dn.
 ad_plan_config() {
-	LDAP_URI=$1 write_config
-	printf '%s\n' "$SAMBA_ADMIN_PASSWORD" >"$T/ldap.secret"
-	python3 - "$T/licsync.conf" "$1" "$2" "$SAMBA_CA" "$SAMBA_BASE" \
-	    "${3:-}" <<'PY'
-import sys
-path, uri, who, ca, base, extra = sys.argv[1:]
-out = []
-for line in open(path):
-    if line.startswith("  uri:"):
-        line = "  uri: %s\n  ca_file: %s\n" % (uri, ca)
-        if extra:
-            line += extra + "\n"
-    elif line.startswith("  bind_dn:"):
-        line = '  bind_dn: "%s"\n' % who.replace("\\", "\\\\")
-    elif line.startswith("  base_dn:"):
-        line = '  base_dn: "%s"\n' % base
-    elif line.startswith(("  user_filter:", "  user_key:")):
-        continue
-    out.append(line)
-open(path, "w").write("".join(out))
-PY
+	ad_write_config "$SAMBA_BASE" "$@"
 }
 
 # ad_expect DESC NAME: plan --format json equals tests/data/expected/NAME.json
