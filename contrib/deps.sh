@@ -4,7 +4,7 @@
 LICSYNC_BUILD_DEPS="gcc make autoconf automake pkg-config
 libldap2-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev libcmocka-dev"
-LICSYNC_TEST_DEPS="slapd ldap-utils samba samba-ad-dc winbind
+LICSYNC_TEST_DEPS="slapd ldap-utils samba samba-ad-dc samba-ad-provision winbind
 libsasl2-modules-gssapi-mit krb5-user python3 sqlite3 openssl curl mandoc
 man-db time git clang clang-tools libclang-rt-dev cppcheck"
 # Node.js runs the AD-behaviour LDAP test server (tests/adserver/, ldapjs

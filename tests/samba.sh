@@ -40,6 +40,9 @@ SAMBA_GC=ldap://127.0.0.1:3268
 SAMBA_PID=""
 SAMBA_DIR=""
 _samba_spn=""
+# The DC's NetBIOS name, so its account is known (not the host's name,
+# which may be longer than NetBIOS allows).
+_samba_netbios=LICSYNCDC
 
 . "$(dirname "${BASH_SOURCE[0]}")/testca.sh"
 
@@ -71,6 +74,7 @@ samba_start() {
 	samba-tool domain provision --realm="$SAMBA_REALM" \
 		--domain="$SAMBA_DOMAIN" --server-role=dc --dns-backend=NONE \
 		--adminpass="$SAMBA_ADMIN_PASSWORD" --targetdir="$dir/dc" \
+		--option="netbios name=$_samba_netbios" \
 		--option="interfaces=127.0.0.1/8" \
 		--option="bind interfaces only=yes" \
 		--option="server services=ldap kdc" \
@@ -146,9 +150,7 @@ samba_keytab() {
 			>>"$SAMBA_DIR/keytab.log" 2>&1 || return 1
 	fi
 	[ -n "${_samba_spn:-}" ] && return 0
-	dc=$(ldbsearch -H "$SAMBA_DIR/dc/private/sam.ldb" -b "$SAMBA_BASE" \
-		'(userAccountControl:1.2.840.113556.1.4.803:=8192)' \
-		sAMAccountName 2>/dev/null | sed -n 's/^sAMAccountName: //p')
+	dc="$_samba_netbios\$"
 	samba-tool spn add ldap/127.0.0.1 "$dc" -s "$conf" \
 		>>"$SAMBA_DIR/keytab.log" 2>&1 || {
 		_samba_err "adding the SPN ldap/127.0.0.1 to '$dc' failed:"
