@@ -7,8 +7,10 @@ libssl-dev libcmocka-dev"
 LICSYNC_TEST_DEPS="slapd ldap-utils samba samba-ad-dc samba-ad-provision winbind
 libsasl2-modules-gssapi-mit krb5-user python3 sqlite3 openssl curl mandoc
 man-db time git clang clang-tools libclang-rt-dev cppcheck"
-# Node.js runs the AD-behaviour LDAP test server (tests/adserver/, ldapjs
-# pinned by its package-lock.json); any node with npm will do.
+# Node.js runs the AD-behaviour LDAP test server (tests/adserver/, ldapjs)
+# and the SCIM test server (tests/scimserver/, express, scimmy and
+# scimmy-routers), pinned by their package-lock.json files; any node with
+# npm will do.
 LICSYNC_NODE_DEPS="nodejs npm"
 # Renders the HTML report in tests; its tests skip where it cannot be had.
 LICSYNC_OPTIONAL_DEPS="chromium"
