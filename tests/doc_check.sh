@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/doc_check.sh - the man pages document what the code has, and only
-# that: every configuration key (src/conf/config.c), policy key (src/conf/policy.c),
+# that: every configuration key (src/conf/config.c and config_backend.c),
+# policy key (src/conf/policy.c),
 # command and option (src/cli/main.c), exit code (src/util/util.h), metric name
 # (src/report/metrics.c) and seat kind (src/reconcile/seats.c) appears in its man page
 # (exit codes in README.md too), and everything those pages list exists
@@ -44,9 +45,9 @@ both_ways() {
 
 # ---- what the code has ----
 
-# Table keys: lines like `	{ "key", YW_STRING, ...`.
+# Table keys: lines like `	{ "key", YW_STRING, ...` in the FILEs.
 table_keys() {
-	sed -n -E 's/^[[:space:]]*\{ "([a-z_]+)",.*/\1/p' "$1" | sort -u
+	sed -n -E 's/^[[:space:]]*\{ "([a-z_]+)",.*/\1/p' "$@" | sort -u
 }
 
 # main.c's functions, with the long options and the getopt strings in
@@ -128,7 +129,7 @@ keys_without_default() {
 
 # ---- preconditions ----
 
-for f in src/conf/config.c src/conf/policy.c src/cli/main.c src/util/util.h README.md \
+for f in src/conf/config.c src/conf/config_backend.c src/conf/policy.c src/cli/main.c src/util/util.h README.md \
     man/licsync.8 man/licsync.conf.5 man/licsync-policy.5; do
 	if [ ! -r "$top/$f" ]; then
 		not_ok "$f exists (top_srcdir $top)"
@@ -138,9 +139,10 @@ done
 
 # ---- configuration keys ----
 
-code_conf=$(table_keys "$top/src/conf/config.c")
+code_conf=$(table_keys "$top/src/conf/config.c" \
+    "$top/src/conf/config_backend.c")
 doc_conf=$(cm_items "$conf5")
-check "configuration keys found in src/conf/config.c ($(count "$code_conf"))" \
+check "configuration keys found in src/conf/config*.c ($(count "$code_conf"))" \
     test "$(count "$code_conf")" -gt 0
 both_ways "config key" "$code_conf" "$doc_conf" licsync.conf.5
 missing=$(keys_without_default "$conf5")

@@ -1,4 +1,4 @@
-/* backend.c - backend lookup by type */
+/* backend.c - the backends by type, and what the interface names */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +7,7 @@
 
 static const struct backend_ops *const backends[] = {
 	&backend_graph_ops,
+	&backend_scim_ops,
 };
 
 const struct backend_ops *
@@ -28,7 +29,29 @@ backend_skus_free(struct backend_sku *skus, size_t n)
 	for (i = 0; i < n; i++) {
 		free(skus[i].id);
 		free(skus[i].part_number);
+		free(skus[i].vendor_id);
 		free(skus[i].status);
 	}
 	free(skus);
+}
+
+const char *
+outcome_name(enum outcome o)
+{
+	static const char *const names[] = {
+		[OUTCOME_OK] = "ok",
+		[OUTCOME_RETRY] = "throttled",
+		[OUTCOME_AUTH] = "unauthorized",
+		[OUTCOME_NO_SEATS] = "no_seats",
+		[OUTCOME_NO_LOCATION] = "no_usage_location",
+		[OUTCOME_USER_UNKNOWN] = "user_unknown",
+		[OUTCOME_INHERITED] = "inherited",
+		[OUTCOME_EXCLUSIVE] = "mutually_exclusive",
+		[OUTCOME_DEPENDENCY] = "dependency",
+		[OUTCOME_LOCATION_REFUSED] = "usage_location_refused",
+		[OUTCOME_CREATE_FAILED] = "create_failed",
+		[OUTCOME_ERROR] = "error",
+	};
+
+	return names[o];
 }

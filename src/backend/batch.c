@@ -1,4 +1,4 @@
-/* batch.c - $batch requests and answers, outcomes, backoff, write budget */
+/* batch.c - $batch requests and answers, and what their items' outcomes are */
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,80 +227,4 @@ batch_classify(long status, const char *message)
 		if (strstr(message, known_failures[i].text) != NULL)
 			return known_failures[i].outcome;
 	return OUTCOME_ERROR;
-}
-
-const char *
-outcome_name(enum outcome o)
-{
-	static const char *const names[] = {
-		[OUTCOME_OK] = "ok",
-		[OUTCOME_RETRY] = "throttled",
-		[OUTCOME_AUTH] = "unauthorized",
-		[OUTCOME_NO_SEATS] = "no_seats",
-		[OUTCOME_NO_LOCATION] = "no_usage_location",
-		[OUTCOME_USER_UNKNOWN] = "user_unknown",
-		[OUTCOME_INHERITED] = "inherited",
-		[OUTCOME_EXCLUSIVE] = "mutually_exclusive",
-		[OUTCOME_DEPENDENCY] = "dependency",
-		[OUTCOME_LOCATION_REFUSED] = "usage_location_refused",
-		[OUTCOME_ERROR] = "error",
-	};
-
-	return names[o];
-}
-
-void
-budget_init(struct write_budget *b, long capacity, double window)
-{
-	b->cap = capacity > 0 ? (size_t)capacity : 1;
-	b->times = xcalloc(b->cap, sizeof(*b->times));
-	b->head = b->n = 0;
-	b->window = window;
-}
-
-void
-budget_free(struct write_budget *b)
-{
-	free(b->times);
-	b->times = NULL;
-}
-
-/* Forget the writes that left the window. */
-static void
-expire(struct write_budget *b, double now)
-{
-	while (b->n > 0 && b->times[b->head] <= now - b->window) {
-		b->head = (b->head + 1) % b->cap;
-		b->n--;
-	}
-}
-
-bool
-budget_take(struct write_budget *b, size_t want, double now)
-{
-	size_t i;
-
-	expire(b, now);
-	if (want > b->cap - b->n)
-		return false;
-	for (i = 0; i < want; i++)
-		b->times[(b->head + b->n++) % b->cap] = now;
-	return true;
-}
-
-double
-budget_wait(struct write_budget *b, size_t want, double now)
-{
-	size_t k;
-	double w;
-
-	expire(b, now);
-	if (want > b->cap)
-		want = b->cap;
-	if (want <= b->cap - b->n)
-		return 0.0;
-	/* the k-th oldest write must leave the window first */
-	k = b->n - (b->cap - want);
-	w = b->times[(b->head + k - 1) % b->cap] + b->window - now;
-	return w > 0.0 ? w : 0.0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "util/util.h"
 
 #define BATCH_MAX 20            /* Graph's limit of requests per $batch */
@@ -33,21 +34,6 @@ struct batch_op {
 	const char *usage_location;     /* BATCH_SET_LOCATION: "DE" */
 	bool has_dep;           /* runs after request DEP (dependsOn) */
 	unsigned long dep;
-};
-
-/* What became of one item (or of a whole request, for every item). */
-enum outcome {
-	OUTCOME_OK,
-	OUTCOME_RETRY,          /* 429, 503, 504: try again later */
-	OUTCOME_AUTH,           /* 401: get a new token, try again */
-	OUTCOME_NO_SEATS,
-	OUTCOME_NO_LOCATION,
-	OUTCOME_USER_UNKNOWN,
-	OUTCOME_INHERITED,      /* skipped: only the group can remove it */
-	OUTCOME_EXCLUSIVE,      /* mutually exclusive service plans */
-	OUTCOME_DEPENDENCY,     /* a service plan depends on another */
-	OUTCOME_LOCATION_REFUSED, /* setting the usage location failed */
-	OUTCOME_ERROR,          /* anything else */
 };
 
 struct batch_reply {
@@ -82,25 +68,5 @@ void batch_error_body(const char *body, size_t len, char **code,
     char **message, char **request_id);
 
 enum outcome batch_classify(long status, const char *message);
-/* "ok", "no_seats", ... as recorded in the audit trail. */
-const char *outcome_name(enum outcome o);
-
-/*
- * Pacing writes: at most CAPACITY writes in any WINDOW seconds (Graph:
- * 3,000 per 150 s per app and tenant), kept as the send times of the last
- * CAPACITY writes, so no window ever holds more.
- */
-struct write_budget {
-	double *times;          /* ring of send times, oldest at head */
-	size_t cap, head, n;
-	double window;
-};
-
-void budget_init(struct write_budget *b, long capacity, double window);
-void budget_free(struct write_budget *b);
-/* Take WANT writes at NOW if all fit in the budget: true; else none. */
-bool budget_take(struct write_budget *b, size_t want, double now);
-/* Seconds until WANT (at most the capacity) writes fit. */
-double budget_wait(struct write_budget *b, size_t want, double now);
 
 #endif

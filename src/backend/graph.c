@@ -228,9 +228,10 @@ graph_list_skus(struct backend *b, struct backend_sku **skus, size_t *n,
 	return rv;
 }
 
+/* Every user with every license: Graph has no cheaper read of a few. */
 static int
-graph_list_users(struct backend *b, backend_user_fn fn, void *ctx,
-    struct err *e)
+graph_list_users(struct backend *b, const char *const *skus, size_t nskus,
+    backend_user_fn fn, void *ctx, struct err *e)
 {
 	char *url = xasprintf("%s/users?$select=" USERS_SELECT "&$top=999",
 	    b->cfg->graph_url);
@@ -239,6 +240,8 @@ graph_list_users(struct backend *b, backend_user_fn fn, void *ctx,
 	struct http_response r;
 	int rv;
 
+	(void)skus;
+	(void)nskus;
 	page_guard_init(&guard, prefix, GRAPH_MAX_PAGES, url);
 	for (;;) {
 		if ((rv = graph_get(b, url, &r, e)) != EXIT_OK)
@@ -277,8 +280,16 @@ graph_close(struct backend *b)
 	free(b);
 }
 
+static const struct backend_license_key graph_license_keys[] = {
+	{ "sku", MATCH_ID },
+	{ "sku_part_number", MATCH_NAME },
+	{ NULL, MATCH_ID },
+};
+
 const struct backend_ops backend_graph_ops = {
 	.type = "graph",
+	.license_keys = graph_license_keys,
+	.opened = "token obtained",
 	.open = graph_open,
 	.list_skus = graph_list_skus,
 	.list_users = graph_list_users,

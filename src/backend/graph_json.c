@@ -294,7 +294,8 @@ graph_read_users(const char *body, size_t len, backend_user_fn fn,
 		if (bu.key == NULL || bu.id == NULL || *bu.key == '\0' ||
 		    *bu.id == '\0')
 			continue;
-		bu.has_location = loc != NULL && *loc != '\0';
+		bu.unlicensable = loc != NULL && *loc != '\0' ? NULL :
+		    "no usage location";
 		user_licenses(u, &lv);
 		bu.licenses = lv.v;
 		bu.nlicenses = lv.n;

@@ -1,6 +1,7 @@
 /*
  * cmd_check.c - `licsync check`: the configuration, the policy and the
- * secret files offline; with --online also the directory and backend.
+ * secret files offline, and that every app's backend exists and takes
+ * its license key; with --online also the directory and the backends.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "conf/config.h"
 #include "conf/policy.h"
 #include "run/online.h"
+#include "run/run.h"
 #include "util/log.h"
 
 /* A secret file must be readable and private; its content is dropped. */
@@ -54,15 +56,24 @@ run_check(const char *config_path, bool dump, bool online)
 	struct config *cfg = NULL;
 	struct policy *pol = NULL;
 	struct err e;
+	size_t i;
 	int r;
 
 	if ((r = config_load(config_path, &cfg, &e)) != EXIT_OK)
 		goto out;
 	if ((r = policy_load(cfg->policy, &pol, &e)) != EXIT_OK)
 		goto out;
-	if ((r = check_secret(cfg->ldap.bind_password_file, &e)) != EXIT_OK ||
-	    (r = check_secret(cfg->backend.client_secret_file, &e)) != EXIT_OK ||
-	    (r = check_certificate(&cfg->backend, &e)) != EXIT_OK)
+	if ((r = check_secret(cfg->ldap.bind_password_file, &e)) != EXIT_OK)
+		goto out;
+	for (i = 0; i < config_backend_count(cfg); i++) {
+		const struct config_backend *b = config_backend_at(cfg, i);
+
+		if ((r = check_secret(b->client_secret_file, &e)) != EXIT_OK ||
+		    (r = check_secret(b->token_file, &e)) != EXIT_OK ||
+		    (r = check_certificate(b, &e)) != EXIT_OK)
+			goto out;
+	}
+	if ((r = run_check_policy(cfg, pol, &e)) != EXIT_OK)
 		goto out;
 	if (dump) {
 		config_dump(cfg, stdout);

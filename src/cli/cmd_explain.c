@@ -151,7 +151,8 @@ holding(struct plan_run *pr, const struct app_state *as, uint32_t u,
 		if (as->h[i].user == u) {
 			w->direct = as->h[i].direct;
 			w->inherited = as->h[i].group == 0 ? NULL :
-			    intern_str(pr->bv.bgroups, as->h[i].group - 1);
+			    intern_str(pr->bv[as->backend].bgroups,
+			    as->h[i].group - 1);
 		}
 	w->owned = u32_in_sorted(as->owned, as->nowned, u);
 	for (i = 0; i < as->nseen; i++)
@@ -251,6 +252,9 @@ backend_text(FILE *fp, const struct explanation *x)
 		    "(%s: '%s') is not an ISO 3166 code",
 		    x->location_attribute, x->bad_location);
 		break;
+	case RC_USER_CREATE:
+		fputs("unknown; created when a license is assigned", fp);
+		break;
 	default:
 		fputs("unknown", fp);
 	}
@@ -268,6 +272,8 @@ backend_name(enum rc_backend_user b)
 		return "sets_usage_location";
 	case RC_USER_BAD_LOCATION:
 		return "invalid_usage_location";
+	case RC_USER_CREATE:
+		return "created_on_assign";
 	default:
 		return "unknown";
 	}
@@ -579,10 +585,10 @@ gather(struct plan_run *pr, const struct explain_opts *o,
 		x->dn = directory_user_dn(pr->dv.dir, x->id);
 		x->disabled = u32_in_sorted(pr->dv.disabled.ids,
 		    pr->dv.disabled.n, x->id);
-		x->backend = x->id < pr->bv.nbu ? pr->bv.bu[x->id] :
+		x->backend = x->id < pr->bv[0].nbu ? pr->bv[0].bu[x->id] :
 		    RC_USER_UNKNOWN;
-		x->location = report_location(&rc, x->id);
-		x->location_attribute = pr->base.cfg->backend.location_attribute;
+		x->location = run_user_location(pr, x->id);
+		x->location_attribute = pr->dv.loc.attribute;
 		for (i = 0; i < pr->dv.loc.nbad; i++)
 			if (pr->dv.loc.bad[i] == x->id)
 				x->bad_location = pr->dv.loc.bad_value[i];

@@ -8,23 +8,15 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "conf/config_backend.h"
 #include "conf/config_value.h"
 #include "conf/yamlwalk.h"
 
 #define DEFAULT_PAGE_SIZE 500
 #define DEFAULT_TIMEOUT 30
-#define DEFAULT_BACKEND "graph"
-#define DEFAULT_GRAPH_URL "https://graph.microsoft.com/v1.0"
-#define DEFAULT_TOKEN_URL \
-	"https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
 #define DEFAULT_DATABASE LOCALSTATEDIR "/lib/licsync/licsync.db"
 #define DEFAULT_POLICY SYSCONFDIR "/licsync/policy.yaml"
 #define DEFAULT_LOCK_FILE RUNSTATEDIR "/licsync/licsync.lock"
-#define DEFAULT_CONCURRENCY 4
-#define DEFAULT_MAX_RETRIES 8
-#define DEFAULT_MAX_RETRY_TIME 600      /* seconds */
-#define DEFAULT_WRITE_BUDGET 3000       /* Graph's limit per app and tenant */
-#define DEFAULT_WRITE_WINDOW 150        /* seconds */
 
 /* ---- values needing the configuration's types ---- */
 
@@ -103,17 +95,6 @@ disabled_filter_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
 	return EXIT_OK;
 }
 
-/* "N/DURATION": at most N writes in any window of DURATION. */
-static int
-write_budget_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
-    void *obj, struct err *e)
-{
-	struct config_backend *b = obj;
-
-	return write_budget_value(y, k, v, &b->write_budget, &b->write_window,
-	    e);
-}
-
 /* ---- sections ---- */
 
 static int ldap_section(struct yw *, const struct yw_key *, yaml_node_t *,
@@ -122,7 +103,7 @@ static int backend_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
 static int safety_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
-static int location_section(struct yw *, const struct yw_key *,
+static int backends_section(struct yw *, const struct yw_key *,
     yaml_node_t *, void *, struct err *);
 static int log_section(struct yw *, const struct yw_key *, yaml_node_t *,
     void *, struct err *);
@@ -130,7 +111,8 @@ static int log_section(struct yw *, const struct yw_key *, yaml_node_t *,
 static const struct yw_key config_keys[] = {
 	{ "ldap", YW_MAP, ldap_section, offsetof(struct config, ldap), 0 },
 	{ "backend", YW_MAP, backend_section,
-	    offsetof(struct config, backend), YW_REQUIRED },
+	    offsetof(struct config, backend), 0 },
+	{ "backends", YW_MAP, backends_section, 0, 0 },
 	{ "database", YW_STRING, path_key,
 	    offsetof(struct config, database), 0 },
 	{ "policy", YW_STRING, path_key, offsetof(struct config, policy), 0 },
@@ -176,45 +158,6 @@ static const struct yw_key ldap_keys[] = {
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
 
-static const struct yw_key backend_keys[] = {
-	{ "type", YW_STRING, backend_type_key,
-	    offsetof(struct config_backend, type), 0 },
-	{ "tenant_id", YW_STRING, tenant_key,
-	    offsetof(struct config_backend, tenant_id), YW_REQUIRED },
-	{ "client_id", YW_STRING, NULL,
-	    offsetof(struct config_backend, client_id), YW_REQUIRED },
-	{ "client_secret_file", YW_STRING, path_key,
-	    offsetof(struct config_backend, client_secret_file), 0 },
-	{ "client_certificate_file", YW_STRING, path_key,
-	    offsetof(struct config_backend, client_certificate_file), 0 },
-	{ "client_key_file", YW_STRING, path_key,
-	    offsetof(struct config_backend, client_key_file), 0 },
-	{ "graph_url", YW_STRING, url_key,
-	    offsetof(struct config_backend, graph_url), 0 },
-	{ "token_url", YW_STRING, url_key,
-	    offsetof(struct config_backend, token_url), 0 },
-	{ "proxy", YW_STRING, proxy_key,
-	    offsetof(struct config_backend, proxy), 0 },
-	{ "concurrency", YW_INT, concurrency_key,
-	    offsetof(struct config_backend, concurrency), 0 },
-	{ "max_retries", YW_INT, max_retries_key,
-	    offsetof(struct config_backend, max_retries), 0 },
-	{ "max_retry_time", YW_STRING, retry_time_key,
-	    offsetof(struct config_backend, max_retry_time), 0 },
-	{ "write_budget", YW_STRING, write_budget_key,
-	    offsetof(struct config_backend, write_budget), 0 },
-	{ "usage_location", YW_MAP, location_section, 0, 0 },
-	{ NULL, YW_ANY, NULL, 0, 0 }
-};
-
-static const struct yw_key location_keys[] = {
-	{ "attribute", YW_STRING, attr_key,
-	    offsetof(struct config_backend, location_attribute), 0 },
-	{ "default", YW_STRING, country_key,
-	    offsetof(struct config_backend, location_default), 0 },
-	{ NULL, YW_ANY, NULL, 0, 0 }
-};
-
 static const struct yw_key safety_keys[] = {
 	{ "max_assign", YW_ANY, yw_limit,
 	    offsetof(struct config, safety.max_assign), 0 },
@@ -255,53 +198,48 @@ ldap_section(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	return EXIT_OK;
 }
 
-/* Exactly one credential: a secret, or a certificate and its key. */
 static int
 backend_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e)
 {
-	struct config_backend *b = YW_FIELD(obj, k, struct config_backend);
-	const char *msg = NULL;
-	int r;
-
-	r = yw_walk(y, v, backend_keys, b, k->name, e);
-	if (r != EXIT_OK)
-		return r;
-	if (b->client_secret_file != NULL && b->client_certificate_file != NULL)
-		msg = "'client_secret_file' and 'client_certificate_file' "
-		    "exclude each other";
-	else if (b->client_secret_file != NULL && b->client_key_file != NULL)
-		msg = "'client_secret_file' and 'client_key_file' "
-		    "exclude each other";
-	else if (b->client_certificate_file != NULL &&
-	    b->client_key_file == NULL)
-		msg = "'client_certificate_file' needs 'client_key_file'";
-	else if (b->client_key_file != NULL &&
-	    b->client_certificate_file == NULL)
-		msg = "'client_key_file' needs 'client_certificate_file'";
-	else if (b->client_secret_file == NULL &&
-	    b->client_certificate_file == NULL)
-		msg = "'backend' needs 'client_secret_file' or "
-		    "'client_certificate_file'";
-	if (msg != NULL)
-		return yw_error(y, v->start_mark, e, "%s", msg);
-	return EXIT_OK;
+	return config_backend_read(y, v, "default", k->name,
+	    YW_FIELD(obj, k, struct config_backend), e);
 }
 
-/* At least one of attribute and default. */
 static int
-location_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+backend_pair(struct yw *y, yaml_node_t *key, yaml_node_t *v, void *arg,
+    struct err *e)
+{
+	struct config *c = arg;
+	const char *name = yw_str(key);
+	struct config_backend *b;
+
+	if (!yw_name_ok(name))
+		return yw_error(y, key->start_mark, e, "invalid backend name "
+		    "'%s': use lower-case letters, digits, '.', '_' and '-'",
+		    name);
+	if (strcmp(name, "default") == 0)
+		return yw_error(y, key->start_mark, e, "'default' is the name "
+		    "of 'backend:'; give this one another");
+	if (v->type != YAML_MAPPING_NODE)
+		return yw_error(y, v->start_mark, e, "'%s' must be a mapping",
+		    name);
+	c->backends = xreallocarray(c->backends, c->nbackends + 1,
+	    sizeof(*c->backends));
+	b = &c->backends[c->nbackends++];
+	config_backend_init(b);
+	return config_backend_read(y, v, name, name, b, e);
+}
+
+static int
+backends_section(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e)
 {
-	struct config_backend *b = obj;
-	int r;
-
-	r = yw_walk(y, v, location_keys, b, k->name, e);
-	if (r == EXIT_OK && b->location_attribute == NULL &&
-	    b->location_default[0] == '\0')
-		return yw_error(y, v->start_mark, e, "'%s' needs 'attribute', "
-		    "'default' or both", k->name);
-	return r;
+	(void)k;
+	if (v->data.mapping.pairs.start == v->data.mapping.pairs.top)
+		return yw_error(y, v->start_mark, e,
+		    "'backends' names no backend");
+	return yw_pairs(y, v, backend_pair, obj, e);
 }
 
 static int
@@ -356,45 +294,26 @@ set_default(char **field, const char *value)
 		*field = xstrdup(value);
 }
 
-/* Replace every "{tenant_id}" in *URL. */
-static void
-substitute_tenant(char **url, const char *tenant)
-{
-	static const char var[] = "{tenant_id}";
-	struct buf b = { 0 };
-	const char *p = *url, *hit;
-
-	buf_add(&b, "", 0);
-	for (hit = strstr(p, var); hit != NULL; hit = strstr(p, var)) {
-		buf_add(&b, p, (size_t)(hit - p));
-		buf_addstr(&b, tenant);
-		p = hit + sizeof(var) - 1;
-	}
-	buf_addstr(&b, p);
-	free(*url);
-	*url = b.data;
-}
-
 static void
 apply_defaults(struct config *c)
 {
-	struct config_backend *b = &c->backend;
-	size_t n;
-
 	if (c->ldap.page_size == 0)
 		c->ldap.page_size = DEFAULT_PAGE_SIZE;
 	if (c->ldap.timeout == 0)
 		c->ldap.timeout = DEFAULT_TIMEOUT;
-	set_default(&b->type, DEFAULT_BACKEND);
-	set_default(&b->graph_url, DEFAULT_GRAPH_URL);
-	n = strlen(b->graph_url);
-	while (n > 0 && b->graph_url[n - 1] == '/')
-		b->graph_url[--n] = '\0';
-	set_default(&b->token_url, DEFAULT_TOKEN_URL);
-	substitute_tenant(&b->token_url, b->tenant_id);
 	set_default(&c->database, DEFAULT_DATABASE);
 	set_default(&c->policy, DEFAULT_POLICY);
 	set_default(&c->lock_file, DEFAULT_LOCK_FILE);
+}
+
+/* At least one backend (names differ: they are keys of one mapping). */
+static int
+check_backends(struct yw *y, struct config *c, struct err *e)
+{
+	if (c->backend.type == NULL && c->nbackends == 0)
+		return yw_error(y, yw_root(y)->start_mark, e,
+		    "missing required key 'backend'");
+	return EXIT_OK;
 }
 
 int
@@ -408,12 +327,7 @@ config_load(const char *path, struct config **out, struct err *e)
 	*out = NULL;
 	c->path = xstrdup(path);
 	c->ldap.tls_reqcert = TLS_REQCERT_DEMAND;
-	/* Set before reading: 0 is a valid max_retries. */
-	c->backend.concurrency = DEFAULT_CONCURRENCY;
-	c->backend.max_retries = DEFAULT_MAX_RETRIES;
-	c->backend.max_retry_time = DEFAULT_MAX_RETRY_TIME;
-	c->backend.write_budget = DEFAULT_WRITE_BUDGET;
-	c->backend.write_window = DEFAULT_WRITE_WINDOW;
+	config_backend_init(&c->backend);
 	c->log.facility = LOG_DAEMON;
 	y.user = dir;
 	r = yw_open(&y, path, e);
@@ -421,6 +335,8 @@ config_load(const char *path, struct config **out, struct err *e)
 		sha256_hex(y.text, y.len, c->sha256);
 	if (r == EXIT_OK)
 		r = yw_walk(&y, yw_root(&y), config_keys, c, NULL, e);
+	if (r == EXIT_OK)
+		r = check_backends(&y, c, e);
 	yw_close(&y);
 	free(dir);
 	if (r != EXIT_OK) {
@@ -435,6 +351,8 @@ config_load(const char *path, struct config **out, struct err *e)
 void
 config_free(struct config *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
 	free(c->path);
@@ -448,16 +366,10 @@ config_free(struct config *c)
 	free(c->ldap.user_filter);
 	free(c->ldap.user_key);
 	free(c->ldap.disabled_filter);
-	free(c->backend.type);
-	free(c->backend.tenant_id);
-	free(c->backend.client_id);
-	free(c->backend.client_secret_file);
-	free(c->backend.client_certificate_file);
-	free(c->backend.client_key_file);
-	free(c->backend.graph_url);
-	free(c->backend.token_url);
-	free(c->backend.proxy);
-	free(c->backend.location_attribute);
+	config_backend_clear(&c->backend);
+	for (i = 0; i < c->nbackends; i++)
+		config_backend_clear(&c->backends[i]);
+	free(c->backends);
 	free(c->database);
 	free(c->policy);
 	free(c->lock_file);
@@ -467,93 +379,31 @@ config_free(struct config *c)
 /* ---- dump ---- */
 
 static void
-put_str(FILE *fp, const char *indent, const char *key, const char *value)
-{
-	if (value == NULL)
-		return;
-	fprintf(fp, "%s%s: ", indent, key);
-	yw_print_scalar(fp, value);
-	fputc('\n', fp);
-}
-
-static void
 dump_ldap(const struct config_ldap *l, FILE *fp)
 {
 	fputs("ldap:\n", fp);
-	put_str(fp, "  ", "uri", l->uri);
+	config_put_str(fp, "  ", "uri", l->uri);
 	fprintf(fp, "  starttls: %s\n", l->starttls ? "true" : "false");
-	put_str(fp, "  ", "ca_file", l->ca_file);
+	config_put_str(fp, "  ", "ca_file", l->ca_file);
 	fprintf(fp, "  tls_reqcert: %s\n",
 	    l->tls_reqcert == TLS_REQCERT_NEVER ? "never" : "demand");
-	put_str(fp, "  ", "bind_dn", l->bind_dn);
-	put_str(fp, "  ", "bind_password_file", l->bind_password_file);
-	put_str(fp, "  ", "sasl_mech", l->sasl_mech);
-	put_str(fp, "  ", "keytab", l->keytab);
-	put_str(fp, "  ", "base_dn", l->base_dn);
+	config_put_str(fp, "  ", "bind_dn", l->bind_dn);
+	config_put_str(fp, "  ", "bind_password_file", l->bind_password_file);
+	config_put_str(fp, "  ", "sasl_mech", l->sasl_mech);
+	config_put_str(fp, "  ", "keytab", l->keytab);
+	config_put_str(fp, "  ", "base_dn", l->base_dn);
 	fprintf(fp, "  schema: %s\n", l->schema == SCHEMA_AD ? "ad" :
 	    l->schema == SCHEMA_RFC ? "rfc" : "auto");
 	fprintf(fp, "  nesting: %s\n", l->nesting == NESTING_IN_CHAIN ?
 	    "in-chain" : "walk");
-	put_str(fp, "  ", "user_filter", l->user_filter);
-	put_str(fp, "  ", "user_key", l->user_key);
+	config_put_str(fp, "  ", "user_filter", l->user_filter);
+	config_put_str(fp, "  ", "user_key", l->user_key);
 	if (l->disabled_filter != NULL && *l->disabled_filter == '\0')
 		fputs("  disabled_filter: none\n", fp);
 	else
-		put_str(fp, "  ", "disabled_filter", l->disabled_filter);
+		config_put_str(fp, "  ", "disabled_filter", l->disabled_filter);
 	fprintf(fp, "  page_size: %d\n", l->page_size);
 	fprintf(fp, "  timeout: %d\n", l->timeout);
-}
-
-/* Seconds in the largest unit that divides them: 600 as 10m, 150 as 150s. */
-static void
-format_duration(int64_t t, char *out, size_t size)
-{
-	static const struct {
-		char unit;
-		int64_t seconds;
-	} units[] = {
-		{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
-	};
-	size_t i;
-
-	for (i = 0; t > 0 && i < sizeof(units) / sizeof(units[0]); i++) {
-		if (t % units[i].seconds == 0) {
-			snprintf(out, size, "%lld%c",
-			    (long long)(t / units[i].seconds), units[i].unit);
-			return;
-		}
-	}
-	snprintf(out, size, "%llds", (long long)t);
-}
-
-static void
-dump_backend(const struct config_backend *b, FILE *fp)
-{
-	char d[32];
-
-	fputs("backend:\n", fp);
-	put_str(fp, "  ", "type", b->type);
-	put_str(fp, "  ", "tenant_id", b->tenant_id);
-	put_str(fp, "  ", "client_id", b->client_id);
-	put_str(fp, "  ", "client_secret_file", b->client_secret_file);
-	put_str(fp, "  ", "client_certificate_file",
-	    b->client_certificate_file);
-	put_str(fp, "  ", "client_key_file", b->client_key_file);
-	put_str(fp, "  ", "graph_url", b->graph_url);
-	put_str(fp, "  ", "token_url", b->token_url);
-	put_str(fp, "  ", "proxy", b->proxy);
-	fprintf(fp, "  concurrency: %d\n", b->concurrency);
-	fprintf(fp, "  max_retries: %d\n", b->max_retries);
-	format_duration(b->max_retry_time, d, sizeof(d));
-	fprintf(fp, "  max_retry_time: %s\n", d);
-	format_duration(b->write_window, d, sizeof(d));
-	fprintf(fp, "  write_budget: %ld/%s\n", b->write_budget, d);
-	if (b->location_attribute == NULL && b->location_default[0] == '\0')
-		return;
-	fputs("  usage_location:\n", fp);
-	put_str(fp, "    ", "attribute", b->location_attribute);
-	if (b->location_default[0] != '\0')
-		put_str(fp, "    ", "default", b->location_default);
 }
 
 static void
@@ -571,14 +421,58 @@ void
 config_dump(const struct config *c, FILE *fp)
 {
 	dump_ldap(&c->ldap, fp);
-	dump_backend(&c->backend, fp);
-	put_str(fp, "", "database", c->database);
-	put_str(fp, "", "policy", c->policy);
-	put_str(fp, "", "lock_file", c->lock_file);
+	size_t i;
+
+	if (c->backend.type != NULL) {
+		fputs("backend:\n", fp);
+		config_backend_dump(&c->backend, fp, "  ");
+	}
+	if (c->nbackends > 0)
+		fputs("backends:\n", fp);
+	for (i = 0; i < c->nbackends; i++) {
+		fprintf(fp, "  %s:\n", c->backends[i].name);
+		config_backend_dump(&c->backends[i], fp, "    ");
+	}
+	config_put_str(fp, "", "database", c->database);
+	config_put_str(fp, "", "policy", c->policy);
+	config_put_str(fp, "", "lock_file", c->lock_file);
 	fprintf(fp, "log:\n  facility: %s\n", facility_name(c->log.facility));
 	if (!c->safety.max_assign.set && !c->safety.max_unassign.set)
 		return;
 	fputs("safety:\n", fp);
 	put_limit(fp, "max_assign", &c->safety.max_assign);
 	put_limit(fp, "max_unassign", &c->safety.max_unassign);
+}
+
+size_t
+config_backend_count(const struct config *c)
+{
+	return (c->backend.type != NULL ? 1 : 0) + c->nbackends;
+}
+
+const struct config_backend *
+config_backend_at(const struct config *c, size_t i)
+{
+	if (c->backend.type != NULL) {
+		if (i == 0)
+			return &c->backend;
+		i--;
+	}
+	return i < c->nbackends ? &c->backends[i] : NULL;
+}
+
+const struct config_backend *
+config_backend_named(const struct config *c, const char *name)
+{
+	size_t i, n = config_backend_count(c);
+
+	if (name == NULL) {
+		if (c->backend.type != NULL)
+			return &c->backend;
+		return c->nbackends == 1 ? &c->backends[0] : NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(config_backend_at(c, i)->name, name) == 0)
+			return config_backend_at(c, i);
+	return NULL;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "conf/config_backend.h"
 #include "util/util.h"
 
 enum tls_reqcert { TLS_REQCERT_DEMAND, TLS_REQCERT_NEVER };
@@ -33,31 +34,15 @@ struct config_ldap {
 	int timeout;              /* seconds, default 30 */
 };
 
-struct config_backend {
-	char *type;               /* "graph" */
-	char *tenant_id;
-	char *client_id;
-	char *client_secret_file; /* either this ... */
-	char *client_certificate_file; /* ... or these two (PEM) */
-	char *client_key_file;
-	char *graph_url;          /* default https://graph.microsoft.com/v1.0 */
-	char *token_url;          /* "{tenant_id}" already substituted */
-	char *proxy;              /* NULL: libcurl's *_proxy variables */
-	int concurrency;          /* $batch requests in flight, default 4 */
-	int max_retries;          /* per request or item, default 8 */
-	int64_t max_retry_time;   /* seconds of retrying per run, default 600 */
-	long write_budget;        /* writes per window, default 3000 ... */
-	int64_t write_window;     /* ... per this many seconds, default 150 */
-	/* usage_location: what a user without one gets before a license */
-	char *location_attribute; /* a directory attribute, or NULL */
-	char location_default[3]; /* an ISO 3166 code, or "" */
-};
-
 struct config {
 	char *path;               /* the file it was read from */
 	char sha256[65];          /* of what was read */
 	struct config_ldap ldap;
+	/* backend: (type NULL when there is none) and backends:, in file
+	 * order; see config_backend_*() */
 	struct config_backend backend;
+	struct config_backend *backends;
+	size_t nbackends;
 	char *database;           /* default /var/lib/licsync/licsync.db */
 	char *policy;             /* default $sysconfdir/licsync/policy.yaml */
 	char *lock_file;          /* default /run/licsync/licsync.lock */
@@ -76,5 +61,14 @@ void config_free(struct config *c);
 /* The effective configuration as YAML that config_load reads back to the
  * same dump.  Secrets live in files and are shown by file name only. */
 void config_dump(const struct config *c, FILE *fp);
+
+/* Every backend, `backend:` first: I from 0 to config_backend_count(). */
+size_t config_backend_count(const struct config *c);
+const struct config_backend *config_backend_at(const struct config *c,
+    size_t i);
+/* The backend called NAME, or NULL; NULL NAME: the one an app that names
+ * none uses (`backend:`, or the only entry of `backends:`), or NULL. */
+const struct config_backend *config_backend_named(const struct config *c,
+    const char *name);
 
 #endif

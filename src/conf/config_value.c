@@ -304,18 +304,6 @@ country_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
 	return EXIT_OK;
 }
 
-int
-backend_type_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
-    void *obj, struct err *e)
-{
-	if (strcmp(yw_str(v), "graph") != 0)
-		return yw_error(y, v->start_mark, e,
-		    "unknown backend type '%s' (known: graph)", yw_str(v));
-	free(*YW_FIELD(obj, k, char *));
-	*YW_FIELD(obj, k, char *) = xstrdup(yw_str(v));
-	return EXIT_OK;
-}
-
 /* Substituted into the token URL: a GUID or a domain name. */
 int
 tenant_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
@@ -477,4 +465,36 @@ facility_name(int value)
 		if (facilities[i].value == value)
 			return facilities[i].name;
 	return "daemon";
+}
+
+void
+config_put_str(FILE *fp, const char *indent, const char *key,
+    const char *value)
+{
+	if (value == NULL)
+		return;
+	fprintf(fp, "%s%s: ", indent, key);
+	yw_print_scalar(fp, value);
+	fputc('\n', fp);
+}
+
+void
+config_format_duration(int64_t t, char *out, size_t size)
+{
+	static const struct {
+		char unit;
+		int64_t seconds;
+	} units[] = {
+		{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
+	};
+	size_t i;
+
+	for (i = 0; t > 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (t % units[i].seconds == 0) {
+			snprintf(out, size, "%lld%c",
+			    (long long)(t / units[i].seconds), units[i].unit);
+			return;
+		}
+	}
+	snprintf(out, size, "%llds", (long long)t);
 }

@@ -35,8 +35,7 @@ int timeout_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
 
 /* backend: concurrency and max_retries within their ranges; a duration
- * from 1s to 1d; an ISO 3166 country code; the type
- * (graph); the tenant, a GUID or a domain name; https:// URLs (http://
+ * from 1s to 1d; an ISO 3166 country code; the tenant, a GUID or a domain name; https:// URLs (http://
  * only to loopback); a proxy URL without credentials. */
 int concurrency_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
@@ -45,8 +44,6 @@ int max_retries_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
 int retry_time_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
 int country_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
-    void *obj, struct err *e);
-int backend_type_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
 int tenant_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
     void *obj, struct err *e);
@@ -66,5 +63,11 @@ int facility_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
 
 /* The name of a syslog facility value, "daemon" for one not known. */
 const char *facility_name(int value);
+
+/* The dump: "INDENT KEY: VALUE" unless VALUE is NULL; seconds in the
+ * largest unit that divides them (600 as 10m, 150 as 150s). */
+void config_put_str(FILE *fp, const char *indent, const char *key,
+    const char *value);
+void config_format_duration(int64_t t, char *out, size_t size);
 
 #endif

@@ -165,12 +165,37 @@ static int
 seats_key(struct yw *y, const struct yw_key *k, yaml_node_t *v, void *obj,
     struct err *e)
 {
+	struct app_policy *a = obj;
 	long n;
 
-	if (!yw_long(v, &n) || n < 0)
+	if (v->type != YAML_SCALAR_NODE)
+		return yw_error(y, v->start_mark, e, "'%s' must be an integer "
+		    "or 'unlimited'", k->name);
+	if (strcmp(yw_str(v), "unlimited") == 0)
+		n = -1;
+	else if (!yw_long(v, &n))
+		return yw_error(y, v->start_mark, e, "'%s' must be an integer "
+		    "or 'unlimited'", k->name);
+	else if (n < 0)
 		return yw_error(y, v->start_mark, e, "'%s' must be 0 or more",
 		    k->name);
 	*YW_FIELD(obj, k, long) = n;
+	a->seats_set = true;
+	return EXIT_OK;
+}
+
+/* A name of licsync.conf's backends: */
+static int
+backend_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	const char *s = yw_str(v);
+
+	if (!yw_name_ok(s))
+		return yw_error(y, v->start_mark, e, "'%s' must name a backend "
+		    "of licsync.conf", k->name);
+	free(*YW_FIELD(obj, k, char *));
+	*YW_FIELD(obj, k, char *) = xstrdup(s);
 	return EXIT_OK;
 }
 
@@ -218,7 +243,11 @@ static const struct yw_key policy_keys[] = {
 };
 
 static const struct yw_key app_keys[] = {
+	{ "backend", YW_STRING, backend_key,
+	    offsetof(struct app_policy, backend), 0 },
 	{ "sku", YW_STRING, sku_key, offsetof(struct app_policy, sku), 0 },
+	{ "scim_group", YW_STRING, NULL,
+	    offsetof(struct app_policy, scim_group), 0 },
 	{ "sku_part_number", YW_STRING, part_number_key,
 	    offsetof(struct app_policy, sku_part_number), 0 },
 	{ "groups", YW_LIST, groups_key,
@@ -227,7 +256,7 @@ static const struct yw_key app_keys[] = {
 	    offsetof(struct app_policy, exclude_groups), 0 },
 	{ "exclude_users", YW_LIST, strings_key,
 	    offsetof(struct app_policy, exclude_users), 0 },
-	{ "seats", YW_INT, seats_key, offsetof(struct app_policy, seats), 0 },
+	{ "seats", YW_ANY, seats_key, offsetof(struct app_policy, seats), 0 },
 	{ "remove", YW_STRING, remove_key,
 	    offsetof(struct app_policy, remove), 0 },
 	{ "grace", YW_STRING, grace_key,
@@ -247,24 +276,15 @@ static void
 app_clear(struct app_policy *a)
 {
 	free(a->name);
+	free(a->backend);
 	free(a->sku);
 	free(a->sku_part_number);
+	free(a->scim_group);
 	strv_free(&a->groups);
 	strv_free(&a->exclude_groups);
 	strv_free(&a->exclude_users);
 	strv_free(&a->disabled_plans);
 	free(a->file);
-}
-
-/* [a-z0-9][a-z0-9._-]* */
-static bool
-app_name_ok(const char *s)
-{
-	static const char first[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	static const char rest[] = "abcdefghijklmnopqrstuvwxyz0123456789._-";
-
-	return s[0] != '\0' && strchr(first, s[0]) != NULL &&
-	    strspn(s, rest) == strlen(s);
 }
 
 static const struct app_policy *
@@ -282,12 +302,20 @@ static int
 check_app(struct yw *y, yaml_node_t *v, const struct app_policy *a,
     struct err *e)
 {
-	if (a->sku == NULL && a->sku_part_number == NULL)
+	int n = (a->sku != NULL) + (a->sku_part_number != NULL) +
+	    (a->scim_group != NULL);
+
+	/* Only a named backend can have a license nobody names. */
+	if (n == 0 && a->backend == NULL)
 		return yw_error(y, v->start_mark, e,
 		    "app '%s' needs 'sku' or 'sku_part_number'", a->name);
 	if (a->sku != NULL && a->sku_part_number != NULL)
 		return yw_error(y, v->start_mark, e,
 		    "app '%s' has both 'sku' and 'sku_part_number'", a->name);
+	if (n > 1)
+		return yw_error(y, v->start_mark, e, "app '%s' names its "
+		    "license twice: give one of 'sku', 'sku_part_number' and "
+		    "'scim_group'", a->name);
 	return EXIT_OK;
 }
 
@@ -302,7 +330,7 @@ app_pair(struct yw *y, yaml_node_t *key, yaml_node_t *v, void *arg,
 	struct app_policy a = { 0 };
 	int r;
 
-	if (!app_name_ok(name))
+	if (!yw_name_ok(name))
 		return yw_error(y, key->start_mark, e, "invalid app name "
 		    "'%s': use lower-case letters, digits, '.', '_' and '-'",
 		    name);
@@ -319,6 +347,7 @@ app_pair(struct yw *y, yaml_node_t *key, yaml_node_t *v, void *arg,
 	a.remove = REMOVE_OWNED;
 	a.file = xstrdup(ctx->file);
 	a.line = (unsigned)key->start_mark.line + 1;
+	a.col = (unsigned)key->start_mark.column + 1;
 	r = yw_walk(y, v, app_keys, &a, name, e);
 	if (r == EXIT_OK)
 		r = check_app(y, v, &a, e);
@@ -499,4 +528,23 @@ policy_hash(const struct policy *p, char hex[65], struct err *e)
 	(void)e;
 	memcpy(hex, p->sha256, sizeof(p->sha256));
 	return EXIT_OK;
+}
+
+const char *
+policy_license_key(const struct app_policy *a, const char **value)
+{
+	const char *key = NULL;
+
+	*value = NULL;
+	if (a->sku != NULL) {
+		key = "sku";
+		*value = a->sku;
+	} else if (a->sku_part_number != NULL) {
+		key = "sku_part_number";
+		*value = a->sku_part_number;
+	} else if (a->scim_group != NULL) {
+		key = "scim_group";
+		*value = a->scim_group;
+	}
+	return key;
 }

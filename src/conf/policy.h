@@ -2,6 +2,7 @@
 #ifndef LICSYNC_POLICY_H
 #define LICSYNC_POLICY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "util/util.h"
 
@@ -9,19 +10,24 @@ enum remove_mode { REMOVE_OWNED, REMOVE_ALL, REMOVE_NEVER };
 
 struct app_policy {
 	char *name;               /* the mapping key under apps: */
-	char *sku;                /* GUID, lower-case; NULL when sku_part_number */
-	char *sku_part_number;    /* NULL when sku */
+	char *backend;            /* a backend's name; NULL: the default */
+	/* The license, an id the backend resolves: at most one of these
+	 * (none: the backend's only license) */
+	char *sku;                /* Graph: GUID, lower-case */
+	char *sku_part_number;    /* Graph */
+	char *scim_group;         /* SCIM seat: group, its id or displayName */
 	struct strv groups;       /* DNs as written */
 	struct strv exclude_groups;
 	struct strv exclude_users;/* keys as written */
 	long seats;               /* -1: no cap */
+	bool seats_set;           /* seats given, a number or unlimited */
 	enum remove_mode remove;
 	int64_t grace;            /* seconds; 0: none */
 	struct strv disabled_plans; /* GUIDs, lower-case */
 	struct limit max_assign;  /* unset: the configuration's */
 	struct limit max_unassign;
 	char *file;               /* where it was defined */
-	unsigned line;
+	unsigned line, col;
 };
 
 struct policy {
@@ -44,5 +50,9 @@ void policy_free(struct policy *p);
  * order), so it names exactly the policy that was parsed. */
 int policy_hash(const struct policy *p, char hex[65], struct err *e);
 const char *remove_mode_name(enum remove_mode m);
+/* The policy key naming A's license ("sku", ...) and its value; NULL
+ * for both when A names none. */
+const char *policy_license_key(const struct app_policy *a,
+    const char **value);
 
 #endif

@@ -273,6 +273,16 @@ is_plain(const yaml_node_t *n)
 }
 
 bool
+yw_name_ok(const char *s)
+{
+	static const char first[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	static const char rest[] = "abcdefghijklmnopqrstuvwxyz0123456789._-";
+
+	return s[0] != '\0' && strchr(first, s[0]) != NULL &&
+	    strspn(s, rest) == strlen(s);
+}
+
+bool
 yw_is_null(const yaml_node_t *n)
 {
 	const char *s = yw_str(n);

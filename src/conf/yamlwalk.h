@@ -91,6 +91,8 @@ yaml_node_t *yw_lookup(struct yw *y, yaml_node_t *map, const char *key);
 /* A scalar's value (never NULL for a scalar node). */
 const char *yw_str(const yaml_node_t *n);
 bool yw_is_null(const yaml_node_t *n);
+/* A name of an app or a backend: [a-z0-9][a-z0-9._-]*. */
+bool yw_name_ok(const char *s);
 /* A plain decimal integer; false when it is not one or overflows. */
 bool yw_long(const yaml_node_t *n, long *out);
 

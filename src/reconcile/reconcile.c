@@ -3,6 +3,7 @@
  * backend's holders and what the database records.  Works on interned key
  * ids with per-key arrays, so a million users cost a few linear passes.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,8 @@ static long
 decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
     const struct scratch *s, uint32_t u, struct app_out *o)
 {
+	const uint8_t *bu = a->backend_user != NULL ? a->backend_user :
+	    in->backend_user;
 	bool entitled = is_entitled(s, u);
 	const struct rc_holder *h = s->hidx[u] ? &a->holders[s->hidx[u] - 1] :
 	    NULL;
@@ -194,13 +197,13 @@ decide(const struct rc_input *in, const struct rc_app_input *a, uint32_t app,
 	if (entitled) {
 		if (s->flags[u] & F_PROTECTED) {
 			add_kept(o, app, u, RC_KEEP_PROTECTED, s, NULL);
-		} else if (in->backend_user[u] != RC_USER_OK &&
-		    in->backend_user[u] != RC_USER_SET_LOCATION) {
+		} else if (bu[u] != RC_USER_OK &&
+		    bu[u] != RC_USER_SET_LOCATION && bu[u] != RC_USER_CREATE) {
 			struct rc_skip *k = grow(&o->skipped);
 
 			k->app = app;
 			k->user = u;
-			k->reason = skip_reason(in->backend_user[u]);
+			k->reason = skip_reason(bu[u]);
 		} else {
 			struct cand *k = grow(&o->cands);
 
@@ -255,11 +258,14 @@ seat_assigns(const struct rc_app_input *a, uint32_t app, long freed,
 	long capacity = a->purchased, in_use, avail;
 	size_t i;
 
-	if (a->policy->seats >= 0 && a->policy->seats < capacity)
+	/* purchased -1: the backend counts no seats; with no cap in the
+	 * policy either (seats: unlimited), capacity -1 is no limit */
+	if (a->policy->seats >= 0 && (capacity < 0 ||
+	    a->policy->seats < capacity))
 		capacity = a->policy->seats;
 	in_use = a->consumed > (long)a->nholders ? a->consumed :
 	    (long)a->nholders;
-	avail = capacity - in_use + freed;
+	avail = capacity < 0 ? LONG_MAX : capacity - in_use + freed;
 	if (avail < 0)
 		avail = 0;
 	sum->capacity = capacity;

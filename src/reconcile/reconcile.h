@@ -20,6 +20,8 @@ enum rc_backend_user {
 	RC_USER_SET_LOCATION = 3,
 	/* known without one, and the directory's value is not a code */
 	RC_USER_BAD_LOCATION = 4,
+	/* not known, and the backend creates the user when it assigns */
+	RC_USER_CREATE = 5,
 };
 
 /* One holder of an app's license. */
@@ -38,7 +40,8 @@ struct rc_seen {
 struct rc_app_input {
 	const struct app_policy *policy;
 	const char *sku;             /* resolved GUID */
-	long purchased;              /* prepaidUnits.enabled */
+	long purchased;              /* prepaidUnits.enabled; -1: not
+	                                counted (policy seats cap it) */
 	long consumed;               /* consumedUnits */
 	/* members of each policy group, in policy order; sorted ids */
 	const uint32_t *const *groups;
@@ -56,11 +59,15 @@ struct rc_app_input {
 	/* grace: since when each holder has been recorded not entitled */
 	const struct rc_seen *unentitled;
 	size_t nunentitled;
+	/* enum rc_backend_user per key id at the app's backend; NULL: the
+	 * input's */
+	const uint8_t *backend_user;
 };
 
 struct rc_input {
 	const struct intern *keys;   /* names of the ids, for ordering */
-	const uint8_t *backend_user; /* enum rc_backend_user per key id */
+	const uint8_t *backend_user; /* enum rc_backend_user per key id, for
+	                                apps that give none */
 	const uint32_t *protected_users;
 	size_t nprotected;
 	/* disabled in the directory: entitled to nothing, whatever their
@@ -125,7 +132,7 @@ struct rc_skip {
 };
 
 struct rc_app_summary {
-	long capacity;               /* min(purchased, seats) */
+	long capacity;               /* min(purchased, seats); -1: none */
 	long in_use;                 /* max(consumed, holders) */
 	size_t entitled, holding, assign, unassign, unfulfilled, skipped, kept;
 	size_t disabled;             /* members of its groups, disabled */

@@ -13,6 +13,7 @@ struct dir_stats;
 struct intern;
 struct policy;
 struct rc_plan;
+struct rc_change;
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML };
 
@@ -35,9 +36,10 @@ struct report_ctx {
 	size_t backend_users;
 	const struct change_outcome *results; /* per change, or NULL */
 	int64_t now;                   /* for "removal due in ..." */
-	/* per key id: the usage location set before assigning, or "" */
-	const char (*locations)[3];
-	size_t nlocations;
+	/* the usage location a change sets before assigning, or NULL */
+	const char *(*change_location)(const void *ctx,
+	    const struct rc_change *c);
+	const void *change_location_ctx;
 };
 
 #endif

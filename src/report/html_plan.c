@@ -171,8 +171,12 @@ app_seats(FILE *fp, const struct report_ctx *c, size_t a)
 	if (entitled > max)
 		max = entitled;
 	html_app_open(fp, a, ap->name, c->skus != NULL ? c->skus[a] : NULL);
-	html_bar(fp, "purchased", capped ? "Seats (policy)" : "Purchased",
-	    s->capacity, max);
+	/* no limit: a full bar, as wide as what is needed */
+	if (s->capacity < 0)
+		html_bar(fp, "purchased", "Seats (unlimited)", max, max);
+	else
+		html_bar(fp, "purchased", capped ? "Seats (policy)" :
+		    "Purchased", s->capacity, max);
 	html_bar(fp, "in-use", "In use", s->in_use, max);
 	html_bar(fp, "entitled", "Entitled", entitled, max);
 	fputs("</table>\n", fp);

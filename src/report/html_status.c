@@ -110,8 +110,11 @@ status_app(FILE *fp, const struct app_status *s, size_t a)
 	if (n[SEAT_ENTITLED] > max)
 		max = n[SEAT_ENTITLED];
 	html_app_open(fp, a, s->app, s->sku);
-	html_bar(fp, "purchased", seat_label(SEAT_PURCHASED),
-	    n[SEAT_PURCHASED], max);
+	if (n[SEAT_PURCHASED] < 0)
+		html_bar(fp, "purchased", "Purchased (unlimited)", max, max);
+	else
+		html_bar(fp, "purchased", seat_label(SEAT_PURCHASED),
+		    n[SEAT_PURCHASED], max);
 	html_bar(fp, "in-use", seat_label(SEAT_CONSUMED), n[SEAT_CONSUMED],
 	    max);
 	html_bar(fp, "entitled", seat_label(SEAT_ENTITLED), n[SEAT_ENTITLED],

@@ -128,6 +128,9 @@ seats(FILE *fp, const struct metrics *m)
 	for (i = 0; i < m->napps; i++) {
 		a = &m->apps[i];
 		for (k = 0; k < SEAT_NKINDS; k++) {
+			/* -1: no limit, no sample */
+			if (a->seats[k] < 0)
+				continue;
 			fputs(M_SEATS, fp);
 			label(fp, "{", "app", a->app);
 			label(fp, ",", "kind", seat_kind_names[k]);

@@ -30,12 +30,11 @@ cause_text(struct buf *b, const struct app_policy *ap, enum rc_cause cause,
 }
 
 const char *
-report_location(const struct report_ctx *c, uint32_t key)
+report_location(const struct report_ctx *c, const struct rc_change *ch)
 {
-	if (c->locations == NULL || key >= c->nlocations ||
-	    c->locations[key][0] == '\0')
+	if (c->change_location == NULL)
 		return NULL;
-	return c->locations[key];
+	return c->change_location(c->change_location_ctx, ch);
 }
 
 static void
@@ -47,7 +46,7 @@ change_reason(struct buf *b, const struct report_ctx *c,
 
 	if (ch->action == RC_ASSIGN) {
 		buf_printf(b, "member of %s", ap->groups.v[ch->arg]);
-		if ((loc = report_location(c, ch->user)) != NULL)
+		if ((loc = report_location(c, ch)) != NULL)
 			buf_printf(b, "; set usage location %s, then assign",
 			    loc);
 		return;

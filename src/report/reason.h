@@ -14,8 +14,9 @@
 #include "reconcile/reconcile.h"
 #include "report/context.h"
 
-/* The usage location C sets for user KEY before assigning, or NULL. */
-const char *report_location(const struct report_ctx *c, uint32_t key);
+/* The usage location change CH sets before assigning, or NULL. */
+const char *report_location(const struct report_ctx *c,
+    const struct rc_change *ch);
 
 /* Why CHANGE is in the plan, in words; free it. */
 char *report_reason(const struct report_ctx *c, const struct rc_change *ch);

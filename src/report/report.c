@@ -80,9 +80,9 @@ change_el(const struct report_ctx *c, size_t i)
 	    "app", c->policy->apps[ch->app].name, "sku", c->skus[ch->app],
 	    "user", intern_str(c->keys, ch->user), "reason", why);
 	free(why);
-	if (ch->action == RC_ASSIGN && report_location(c, ch->user) != NULL)
+	if (ch->action == RC_ASSIGN && report_location(c, ch) != NULL)
 		json_object_set_new(o, "usage_location",
-		    json_string(report_location(c, ch->user)));
+		    json_string(report_location(c, ch)));
 	if (c->results != NULL) {
 		const struct change_outcome *r = &c->results[i];
 
@@ -280,8 +280,15 @@ text_table(FILE *fp, const struct report_ctx *c)
 	for (a = 0; a < p->napps; a++) {
 		const struct rc_app_summary *s = &p->apps[a];
 
-		fprintf(fp, "%-*s %8ld %8ld %8zu %8zu %8zu %8zu %8zu %8zu "
-		    "%8zu\n", (int)w, c->policy->apps[a].name, s->capacity,
+		char seats[24];
+
+		/* -1: no limit (seats: unlimited, seats not counted) */
+		if (s->capacity < 0)
+			snprintf(seats, sizeof(seats), "-");
+		else
+			snprintf(seats, sizeof(seats), "%ld", s->capacity);
+		fprintf(fp, "%-*s %8s %8ld %8zu %8zu %8zu %8zu %8zu %8zu "
+		    "%8zu\n", (int)w, c->policy->apps[a].name, seats,
 		    s->in_use, s->entitled, s->holding, s->assign, s->unassign,
 		    s->unfulfilled, s->skipped, s->kept);
 	}

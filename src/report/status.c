@@ -43,9 +43,11 @@ status_json(FILE *fp, const struct app_status *apps, size_t napps,
 	for (i = 0; i < napps; i++) {
 		o = json_pack("{s:s, s:s}", "app", apps[i].app, "sku",
 		    apps[i].sku);
+		/* -1 (no limit) is null */
 		for (k = 0; k < SEAT_NKINDS; k++)
 			json_object_set_new(o, seat_kind_names[k],
-			    json_integer(apps[i].seats[k]));
+			    apps[i].seats[k] >= 0 ?
+			    json_integer(apps[i].seats[k]) : json_null());
 		text = json_dumps(o, JSON_PRESERVE_ORDER);
 		fprintf(fp, "%s\n    %s", i > 0 ? "," : "", text);
 		free(text);
@@ -66,9 +68,12 @@ status_csv(FILE *fp, const struct app_status *apps, size_t napps)
 	for (i = 0; i < napps; i++) {
 		csv_field(fp, apps[i].app, false);
 		csv_field(fp, apps[i].sku, false);
-		for (k = 0; k < SEAT_NKINDS; k++)
-			fprintf(fp, "%ld%s", apps[i].seats[k],
-			    k + 1 < SEAT_NKINDS ? "," : "\r\n");
+		/* -1 (no limit) is an empty field */
+		for (k = 0; k < SEAT_NKINDS; k++) {
+			if (apps[i].seats[k] >= 0)
+				fprintf(fp, "%ld", apps[i].seats[k]);
+			fputs(k + 1 < SEAT_NKINDS ? "," : "\r\n", fp);
+		}
 	}
 }
 
@@ -112,7 +117,10 @@ status_text(FILE *fp, const struct app_status *apps, size_t napps,
 	for (i = 0; i < napps; i++) {
 		fprintf(fp, "%-*s", w, apps[i].app);
 		for (k = 0; k < SEAT_NKINDS; k++)
-			fprintf(fp, " %*ld", cw[k], apps[i].seats[k]);
+			if (apps[i].seats[k] >= 0)
+				fprintf(fp, " %*ld", cw[k], apps[i].seats[k]);
+			else
+				fprintf(fp, " %*s", cw[k], "-");
 		fputc('\n', fp);
 	}
 	if (napps == 0)

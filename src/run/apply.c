@@ -53,7 +53,8 @@ on_done(void *ctx, size_t idx, const struct backend_outcome *o)
 	/* a refused assignment may leave the location set: say so */
 	if (o->outcome != OUTCOME_OK && o->location_set) {
 		noted = xasprintf("%s (the usage location was set to %s)",
-		    msg != NULL ? msg : "refused", pr->dv.loc.set[ch->user]);
+		    msg != NULL ? msg : "refused",
+		    run_change_location(pr, ch));
 		msg = noted;
 	}
 	co->result = result_of(o->outcome);
@@ -137,22 +138,30 @@ record_pending(struct plan_run *pr, int64_t *rows, struct err *e)
 	return r;
 }
 
-/* The backend's view of the changes with ACTION, in plan order. */
+/* Backend VIEW's part of the changes with ACTION, in plan order; a
+ * user the backend does not know is created first, as PERSONS say. */
 static size_t
-backend_changes(struct plan_run *pr, enum rc_action action,
-    struct backend_change *bc, size_t *plan_index)
+backend_changes(struct plan_run *pr, size_t view, enum rc_action action,
+    struct backend_change *bc, struct backend_person *persons,
+    size_t *plan_index)
 {
 	const struct rc_plan *p = &pr->plan;
+	const struct backend_view *bv = &pr->bv[view];
 	size_t i, n = 0;
 
 	for (i = 0; i < p->nchanges; i++) {
 		const struct rc_change *ch = &p->changes[i];
 		const struct app_policy *ap = &pr->base.pol->apps[ch->app];
 
-		if (ch->action != action)
+		if (ch->action != action || pr->apps[ch->app].backend != view)
 			continue;
-		bc[n].user_id = intern_str(pr->bv.bids,
-		    pr->bv.bid_of[ch->user] - 1);
+		memset(&bc[n], 0, sizeof(bc[n]));
+		bc[n].user_key = intern_str(pr->keys, ch->user);
+		if (ch->user < bv->nbid_of && bv->bid_of[ch->user] != 0)
+			bc[n].user_id = intern_str(bv->bids,
+			    bv->bid_of[ch->user] - 1);
+		else
+			bc[n].person = run_person(bv, ch->user, &persons[n]);
 		bc[n].sku = pr->apps[ch->app].sku;
 		bc[n].add = action == RC_ASSIGN;
 		bc[n].disabled_plans = (const char *const *)ap->disabled_plans.v;
@@ -169,12 +178,14 @@ run_execute(struct plan_run *pr, struct err *e)
 {
 	const struct rc_plan *p = &pr->plan;
 	struct backend_change *bc = xcalloc(p->nchanges, sizeof(*bc));
+	struct backend_person *persons = xcalloc(p->nchanges,
+	    sizeof(*persons));
 	size_t *plan_index = xcalloc(p->nchanges, sizeof(*plan_index));
 	int64_t *rows = xcalloc(p->nchanges, sizeof(*rows));
 	static const enum rc_action order[] = { RC_UNASSIGN, RC_ASSIGN };
 	struct exec x;
 	struct backend_sink sink = { on_done, on_checkpoint, NULL };
-	size_t i, n;
+	size_t i, v, n;
 	int r;
 
 	pr->ap.results = xcalloc(p->nchanges, sizeof(*pr->ap.results));
@@ -185,11 +196,15 @@ run_execute(struct plan_run *pr, struct err *e)
 	x.plan_index = plan_index;
 	x.row = rows;
 	sink.ctx = &x;
-	for (i = 0; i < 2; i++) {
-		n = backend_changes(pr, order[i], bc, plan_index);
+	for (i = 0; i < 2 * pr->nbv; i++) {
+		v = i / 2;
+		n = backend_changes(pr, v, order[i % 2], bc, persons,
+		    plan_index);
+		if (n == 0)
+			continue;
 		if ((r = audit_begin(pr->base.db, e)) != EXIT_OK)
 			goto out;
-		r = pr->bv.ops->apply(pr->bv.be, bc, n, &sink, e);
+		r = pr->bv[v].ops->apply(pr->bv[v].be, bc, n, &sink, e);
 		if (x.db_r == EXIT_OK)
 			x.db_r = audit_commit(pr->base.db, &x.db_e);
 		else
@@ -209,6 +224,7 @@ run_execute(struct plan_run *pr, struct err *e)
 		    pr->ap.failed == 1 ? "" : "s", (long long)pr->base.run_id);
 out:
 	free(bc);
+	free(persons);
 	free(plan_index);
 	free(rows);
 	return r;

@@ -14,6 +14,7 @@
 #include "directory/directory.h"
 #include "directory/dn.h"
 #include "run/online.h"
+#include "run/stages.h"
 
 /* The first problem of one part: its exit code and message. */
 struct problem {
@@ -171,54 +172,58 @@ print_sku(const struct backend_sku *s, FILE *out)
 	fprintf(out, "%ld consumed, %ld free\n", s->consumed, free_seats);
 }
 
-/* The SKU an app names, as plan resolves it, or NULL. */
-static const struct backend_sku *
-find_sku(const struct app_policy *ap, const struct backend_sku *skus,
-    size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ap->sku != NULL ? strcmp(skus[i].id, ap->sku) == 0 :
-		    str_ieq(skus[i].part_number, ap->sku_part_number))
-			return &skus[i];
-	return NULL;
-}
-
+/* Each app of backend B: its license found once, missing, or named by
+ * another app too. */
 static void
-check_apps(const struct policy *pol, const struct backend_sku *skus,
-    size_t nskus, FILE *out, struct problem *p)
+check_apps(const struct config *cfg, const struct policy *pol,
+    const struct config_backend *b, const struct backend_ops *ops,
+    const struct backend_sku *skus, size_t nskus, FILE *out,
+    struct problem *p)
 {
 	const struct backend_sku **found;
 	struct problem dup = { EXIT_OK, { "" } };
 	struct err e;
-	size_t a, b;
+	size_t a, c, n;
 
 	found = xcalloc(pol->napps + 1, sizeof(*found));
 	for (a = 0; a < pol->napps; a++) {
 		const struct app_policy *ap = &pol->apps[a];
-		const char *how = ap->sku != NULL ? "sku" : "sku_part_number";
-		const char *what = ap->sku != NULL ? ap->sku :
-		    ap->sku_part_number;
+		const char *value, *how = policy_license_key(ap, &value);
 
-		found[a] = find_sku(ap, skus, nskus);
-		if (found[a] == NULL) {
-			fprintf(out, "  app %s: %s %s MISSING\n", ap->name,
-			    how, what);
-			err_set(&e, "app '%s': %s %s is not among the "
-			    "tenant's subscribed SKUs", ap->name, how, what);
+		if (config_backend_named(cfg, ap->backend) != b)
+			continue;
+		found[a] = run_match_license(ops, ap, skus, nskus, &n);
+		if (how == NULL) {
+			how = "license";
+			value = found[a] != NULL && n == 1 ? found[a]->id :
+			    "(the only one)";
+		}
+		if (found[a] == NULL || n != 1) {
+			fprintf(out, "  app %s: %s %s %s\n", ap->name, how,
+			    value, n == 0 ? "MISSING" : "AMBIGUOUS");
+			if (strcmp(how, "sku") == 0 ||
+			    strcmp(how, "sku_part_number") == 0)
+				err_set(&e, "app '%s': %s %s is not among the "
+				    "tenant's subscribed SKUs", ap->name, how,
+				    value);
+			else
+				err_set(&e, "app '%s': backend '%s' has %zu "
+				    "licenses for %s %s", ap->name, b->name, n,
+				    how, value);
 			note(p, EXIT_BACKEND, &e);
+			found[a] = NULL;
 			continue;
 		}
-		fprintf(out, "  app %s: %s %s found (%s)", ap->name, how, what,
-		    ap->sku != NULL ? found[a]->part_number : found[a]->id);
-		for (b = 0; b < a && found[b] != found[a]; b++)
+		fprintf(out, "  app %s: %s %s found (%s)", ap->name, how, value,
+		    ap->sku != NULL && found[a]->part_number != NULL ?
+		    found[a]->part_number : found[a]->id);
+		for (c = 0; c < a && found[c] != found[a]; c++)
 			;
-		if (b < a) {
+		if (c < a) {
 			fprintf(out, ", but app %s names the same SKU",
-			    pol->apps[b].name);
+			    pol->apps[c].name);
 			err_set(&e, "apps '%s' and '%s' name the same SKU %s",
-			    pol->apps[b].name, ap->name, found[a]->id);
+			    pol->apps[c].name, ap->name, found[a]->id);
 			note(&dup, EXIT_CONFIG, &e);
 		}
 		fputc('\n', out);
@@ -229,31 +234,44 @@ check_apps(const struct policy *pol, const struct backend_sku *skus,
 	free(found);
 }
 
-/* Token, then SKUs, then each app's SKU. */
+/* Open (a token, a first answer), what the backend says of itself, its
+ * licenses, then each app's. */
 static void
-check_backend(const struct config *cfg, const struct policy *pol,
-    FILE *out, struct problem *p)
+check_backend(const struct config *cfg, const struct config_backend *b,
+    const struct policy *pol, FILE *out, struct problem *p)
 {
-	const struct backend_ops *ops = backend_find(cfg->backend.type);
+	const struct backend_ops *ops = backend_find(b->type);
 	struct backend *be = NULL;
 	struct backend_sku *skus = NULL;
 	size_t nskus = 0, i;
+	char name[160];
 	struct err e;
 	int r;
 
+	if (strcmp(b->name, "default") == 0)
+		snprintf(name, sizeof(name), "%s", b->type);
+	else
+		snprintf(name, sizeof(name), "%s (%s)", b->name, b->type);
 	if (ops == NULL) {
-		err_set(&e, "unknown backend type '%s'", cfg->backend.type);
+		err_set(&e, "unknown backend type '%s'", b->type);
 		r = EXIT_CONFIG;
 	} else {
-		r = ops->open(&cfg->backend, &be, &e);
+		r = ops->open(b, &be, &e);
+	}
+	if (r == EXIT_OK && ops->describe != NULL) {
+		fprintf(out, "backend %s: %s\n", name, ops->opened);
+		r = ops->describe(be, out, &e);
 	}
 	if (r != EXIT_OK) {
-		fprintf(out, "backend %s: FAILED: ", cfg->backend.type);
+		fprintf(out, "backend %s: FAILED: ", name);
 		print_msg(out, e.msg);
 		note(p, r, &e);
+		if (ops != NULL)
+			ops->close(be);
 		return;
 	}
-	fprintf(out, "backend %s: token obtained\n", cfg->backend.type);
+	if (ops->describe == NULL)
+		fprintf(out, "backend %s: %s\n", name, ops->opened);
 	r = ops->list_skus(be, &skus, &nskus, &e);
 	if (r != EXIT_OK) {
 		fprintf(out, "  subscribed SKUs: ERROR: ");
@@ -261,11 +279,13 @@ check_backend(const struct config *cfg, const struct policy *pol,
 		note(p, r, &e);
 		goto out;
 	}
+	/* seats bought, where the backend counts them */
+	for (i = 0; i < nskus; i++)
+		if (skus[i].enabled >= 0)
+			print_sku(&skus[i], out);
 	if (nskus == 0)
 		fprintf(out, "  no subscribed SKUs\n");
-	for (i = 0; i < nskus; i++)
-		print_sku(&skus[i], out);
-	check_apps(pol, skus, nskus, out, p);
+	check_apps(cfg, pol, b, ops, skus, nskus, out, p);
 out:
 	backend_skus_free(skus, nskus);
 	ops->close(be);
@@ -278,8 +298,11 @@ online_check(const struct config *cfg, const struct policy *pol,
 	struct problem dir = { EXIT_OK, { "" } }, be = { EXIT_OK, { "" } };
 	const struct problem *first;
 
+	size_t i;
+
 	check_directory(cfg, pol, out, &dir);
-	check_backend(cfg, pol, out, &be);
+	for (i = 0; i < config_backend_count(cfg); i++)
+		check_backend(cfg, config_backend_at(cfg, i), pol, out, &be);
 	fflush(out);
 	first = dir.code != EXIT_OK ? &dir : &be;
 	if (first->code != EXIT_OK)

@@ -80,17 +80,20 @@ run_reconcile(struct plan_run *pr)
 		gn[i] = pr->dv.members[i].n;
 	}
 	/* Every key needs a backend state, unknown by default. */
-	run_set_backend_user(pr, intern_count(pr->keys), 0);
+	for (i = 0; i < pr->nbv; i++)
+		run_set_backend_user(&pr->bv[i], intern_count(pr->keys), 0);
 	for (a = 0; a < napps; a++) {
 		struct app_state *as = &pr->apps[a];
+		const struct backend_view *bv = &pr->bv[as->backend];
 
 		as->holders = xcalloc(as->nh, sizeof(*as->holders));
 		for (i = 0; i < as->nh; i++) {
 			as->holders[i].user = as->h[i].user;
 			as->holders[i].direct = as->h[i].direct;
 			as->holders[i].group = as->h[i].group == 0 ? NULL :
-			    intern_str(pr->bv.bgroups, as->h[i].group - 1);
+			    intern_str(bv->bgroups, as->h[i].group - 1);
 		}
+		in[a].backend_user = bv->bu;
 		in[a].policy = &pr->base.pol->apps[a];
 		in[a].sku = as->sku;
 		in[a].purchased = as->purchased;
@@ -112,7 +115,6 @@ run_reconcile(struct plan_run *pr)
 	}
 	memset(&rin, 0, sizeof(rin));
 	rin.keys = pr->keys;
-	rin.backend_user = pr->bv.bu;
 	rin.protected_users = pr->protected_ids;
 	rin.nprotected = pr->base.pol->protected_users.n;
 	rin.disabled_users = pr->dv.disabled.ids;
@@ -137,9 +139,18 @@ run_app_skus(struct plan_run *pr)
 	return skus;
 }
 
+/* The usage location a change sets first (report_ctx.change_location). */
+static const char *
+report_change_location(const void *ctx, const struct rc_change *c)
+{
+	return run_change_location(ctx, c);
+}
+
 void
 run_report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc)
 {
+	size_t a;
+
 	memset(rc, 0, sizeof(*rc));
 	rc->policy = pr->base.pol;
 	rc->skus = skus;
@@ -147,11 +158,12 @@ run_report_context(struct plan_run *pr, const char **skus, struct report_ctx *rc
 	rc->plan = &pr->plan;
 	rc->dir = &pr->dv.dst;
 	rc->user_key = pr->dv.dst.user_key;
-	rc->backend_users = pr->bv.backend_users;
+	for (a = 0; a < pr->nbv; a++)
+		rc->backend_users += pr->bv[a].backend_users;
 	rc->results = pr->ap.results;
 	rc->now = pr->base.now;
-	rc->locations = (const char (*)[3])pr->dv.loc.set;
-	rc->nlocations = pr->dv.loc.nset;
+	rc->change_location = report_change_location;
+	rc->change_location_ctx = pr;
 }
 
 void
@@ -180,22 +192,17 @@ run_free(struct plan_run *pr)
 	dir_members_free(&pr->dv.disabled, 1);
 	free(pr->dv.members);
 	free(pr->dv.gdns);
-	backend_skus_free(pr->bv.skus, pr->bv.nskus);
 	free(pr->protected_ids);
-	free(pr->bv.bu);
 	free(pr->dv.loc.dir);
 	free(pr->dv.loc.bad);
 	for (a = 0; a < pr->dv.loc.nbad; a++)
 		free(pr->dv.loc.bad_value[a]);
 	free(pr->dv.loc.bad_value);
-	free(pr->dv.loc.set);
-	if (pr->bv.be != NULL)
-		pr->bv.ops->close(pr->bv.be);
+	free(pr->dv.attrs);
+	free(pr->dv.targets);
+	run_free_backends(pr);
 	directory_close(pr->dv.dir);
-	intern_free(pr->bv.bids);
-	free(pr->bv.bid_of);
 	intern_free(pr->keys);
-	intern_free(pr->bv.bgroups);
 	audit_close(pr->base.db);
 	lock_release(pr->base.lock_fd);
 	policy_free(pr->base.pol);
@@ -254,10 +261,10 @@ run_prepare(struct plan_run *pr, const struct plan_opts *o,
 	if ((r = start(pr, o, mode, e)) != EXIT_OK)
 		return r;
 	pr->keys = intern_new();
-	pr->bv.bgroups = intern_new();
-	pr->bv.bids = intern_new();
 	pr->apps = xcalloc(pr->base.pol->napps, sizeof(*pr->apps));
 	run_intern_policy_users(pr);
+	if ((r = run_plan_backends(pr, e)) != EXIT_OK)
+		return r;
 	if ((r = run_read_directory(pr, e)) != EXIT_OK)
 		return r;
 	if ((r = run_read_backend(pr, e)) != EXIT_OK)

@@ -1,12 +1,14 @@
 /*
- * read.c - the read stages of a run: the directory's members of every
- * policy group, the backend's SKUs and users with what they hold, and
- * the usage locations to set before assigning.
+ * read.c - the directory's part of a run: the members of every policy
+ * group, the user attributes the backends need (usage location,
+ * userName, who to create), and the usage locations to set before
+ * assigning.  The backends' part is backends.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backend/backend.h"
 #include "conf/config.h"
@@ -41,12 +43,10 @@ flatten_groups(struct plan_run *pr)
 /* The directory's usage location of user KEY: a code, or a value that
  * is none, kept to be named if it is ever needed. */
 static void
-on_location(void *ctx, uint32_t key, size_t attr, const char *value)
+on_location(struct locations *l, uint32_t key, const char *value)
 {
-	struct locations *l = ctx;
 	char code[3];
 
-	(void)attr;
 	if (key >= l->ndir) {
 		size_t n = l->ndir ? l->ndir : 1024;
 
@@ -67,19 +67,132 @@ on_location(void *ctx, uint32_t key, size_t attr, const char *value)
 	l->bad_value[l->nbad++] = xstrdup(value);
 }
 
+/* One of a backend's user attributes: the first value is kept, and a
+ * userName is also looked up by. */
+static void
+on_backend_attr(struct backend_view *bv, int slot, uint32_t key,
+    const char *value)
+{
+	size_t i;
+
+	if (key >= bv->nua) {
+		size_t n = bv->nua ? bv->nua : 1024;
+
+		while (n <= key)
+			n *= 2;
+		for (i = 0; i < UA_COUNT; i++) {
+			bv->ua[i] = xreallocarray(bv->ua[i], n,
+			    sizeof(*bv->ua[i]));
+			memset(bv->ua[i] + bv->nua, 0,
+			    (n - bv->nua) * sizeof(*bv->ua[i]));
+		}
+		bv->nua = n;
+	}
+	if (bv->ua[slot][key] != NULL)
+		return;
+	bv->ua[slot][key] = xstrdup(value);
+	if (slot == UA_USER_NAME) {
+		uint32_t id = intern_add(bv->names, value);
+
+		if (id >= bv->nname_key) {
+			size_t n = bv->nname_key ? bv->nname_key : 1024;
+
+			while (n <= id)
+				n *= 2;
+			bv->name_key = xreallocarray(bv->name_key, n,
+			    sizeof(*bv->name_key));
+			memset(bv->name_key + bv->nname_key, 0,
+			    (n - bv->nname_key) * sizeof(*bv->name_key));
+			bv->nname_key = n;
+		}
+		/* two users with one userName: the first keeps it */
+		if (bv->name_key[id] == 0)
+			bv->name_key[id] = key + 1;
+	}
+}
+
+static void
+on_attr(void *ctx, uint32_t key, size_t attr, const char *value)
+{
+	struct plan_run *pr = ctx;
+	const struct attr_target *t = &pr->dv.targets[attr];
+
+	if (t->slot < 0)
+		on_location(&pr->dv.loc, key, value);
+	else
+		on_backend_attr(&pr->bv[t->view], t->slot, key, value);
+}
+
+static void
+want_attr(struct dir_view *dv, const char *name, size_t view, int slot)
+{
+	if (name == NULL)
+		return;
+	dv->attrs = xreallocarray(dv->attrs, dv->nattrs + 1,
+	    sizeof(*dv->attrs));
+	dv->targets = xreallocarray(dv->targets, dv->nattrs + 1,
+	    sizeof(*dv->targets));
+	dv->attrs[dv->nattrs] = name;
+	dv->targets[dv->nattrs].view = view;
+	dv->targets[dv->nattrs++].slot = slot;
+}
+
+/*
+ * The user attributes to read: one usage location attribute for every
+ * backend that sets locations, and each backend's userName and, if it
+ * creates users, who they are.
+ */
+static int
+collect_attrs(struct plan_run *pr, struct err *e)
+{
+	struct dir_view *dv = &pr->dv;
+	size_t v;
+
+	for (v = 0; v < pr->nbv; v++) {
+		const struct config_backend *b = pr->bv[v].cfg;
+		const struct scim_attributes *a = &b->attrs;
+
+		if (b->location_attribute != NULL) {
+			if (dv->loc.attribute == NULL) {
+				dv->loc.attribute = b->location_attribute;
+				want_attr(dv, b->location_attribute, v, -1);
+			} else if (strcasecmp(dv->loc.attribute,
+			    b->location_attribute) != 0) {
+				err_set(e, "%s: backends '%s' and '%s' read "
+				    "the usage location from different "
+				    "directory attributes", pr->base.cfg->path,
+				    pr->bv[0].cfg->name, b->name);
+				return EXIT_CONFIG;
+			}
+		}
+		want_attr(dv, b->user_name, v, UA_USER_NAME);
+		if (!pr->bv[v].ops->creates_users || !b->create_users)
+			continue;
+		want_attr(dv, a->given_name, v, UA_GIVEN_NAME);
+		want_attr(dv, a->family_name, v, UA_FAMILY_NAME);
+		want_attr(dv, a->display_name, v, UA_DISPLAY_NAME);
+		want_attr(dv, a->email, v, UA_EMAIL);
+		want_attr(dv, a->external_id, v, UA_EXTERNAL_ID);
+	}
+	return EXIT_OK;
+}
+
 int
 run_read_directory(struct plan_run *pr, struct err *e)
 {
-	const char *loc_attr = pr->base.cfg->backend.location_attribute;
-	struct dir_user_attrs extra = { &loc_attr, 1, on_location, &pr->dv.loc };
+	struct dir_user_attrs extra = { NULL, 0, on_attr, pr };
 	struct directory *d = NULL;
 	int r;
 
 	flatten_groups(pr);
+	if ((r = collect_attrs(pr, e)) != EXIT_OK)
+		return r;
+	extra.names = pr->dv.attrs;
+	extra.n = pr->dv.nattrs;
 	if ((r = directory_open(&pr->base.cfg->ldap, &d, e)) != EXIT_OK)
 		return r;
 	r = directory_read(d, pr->keys, pr->dv.gdns, pr->dv.ngdns,
-	    loc_attr != NULL ? &extra : NULL, pr->dv.members, &pr->dv.disabled,
+	    extra.n > 0 ? &extra : NULL, pr->dv.members, &pr->dv.disabled,
 	    &pr->dv.dst, e);
 	/* explain follows group paths through what was read (with nesting:
 	 * in-chain, read for it now) */
@@ -90,131 +203,6 @@ run_read_directory(struct plan_run *pr, struct err *e)
 	else
 		directory_close(d);
 	return r;
-}
-
-static int
-resolve_skus(struct plan_run *pr, struct err *e)
-{
-	size_t a, s, b;
-
-	for (a = 0; a < pr->base.pol->napps; a++) {
-		const struct app_policy *ap = &pr->base.pol->apps[a];
-		struct app_state *as = &pr->apps[a];
-
-		for (s = 0; s < pr->bv.nskus; s++)
-			if (ap->sku != NULL ? strcmp(pr->bv.skus[s].id,
-			    ap->sku) == 0 : str_ieq(pr->bv.skus[s].part_number,
-			    ap->sku_part_number))
-				break;
-		if (s == pr->bv.nskus) {
-			err_set(e, "app '%s': %s %s is not among the tenant's "
-			    "subscribed SKUs", ap->name, ap->sku != NULL ?
-			    "sku" : "sku_part_number", ap->sku != NULL ?
-			    ap->sku : ap->sku_part_number);
-			return EXIT_BACKEND;
-		}
-		as->sku = pr->bv.skus[s].id;
-		as->purchased = pr->bv.skus[s].enabled;
-		as->consumed = pr->bv.skus[s].consumed;
-		for (b = 0; b < a; b++)
-			if (strcmp(pr->apps[b].sku, as->sku) == 0) {
-				err_set(e, "apps '%s' and '%s' name the same "
-				    "SKU %s", pr->base.pol->apps[b].name,
-				    ap->name, as->sku);
-				return EXIT_CONFIG;
-			}
-	}
-	return EXIT_OK;
-}
-
-void
-run_set_backend_user(struct plan_run *pr, uint32_t id, uint8_t v)
-{
-	if (id >= pr->bv.nbu) {
-		size_t n = pr->bv.nbu ? pr->bv.nbu : 1024;
-
-		while (n <= id)
-			n *= 2;
-		pr->bv.bu = xreallocarray(pr->bv.bu, n, 1);
-		memset(pr->bv.bu + pr->bv.nbu, 0, n - pr->bv.nbu);
-		pr->bv.nbu = n;
-	}
-	pr->bv.bu[id] = v;
-}
-
-static void
-set_backend_id(struct plan_run *pr, uint32_t key, uint32_t bid)
-{
-	if (key >= pr->bv.nbid_of) {
-		size_t n = pr->bv.nbid_of ? pr->bv.nbid_of : 1024;
-
-		while (n <= key)
-			n *= 2;
-		pr->bv.bid_of = xreallocarray(pr->bv.bid_of, n,
-		    sizeof(*pr->bv.bid_of));
-		memset(pr->bv.bid_of + pr->bv.nbid_of, 0,
-		    (n - pr->bv.nbid_of) * sizeof(*pr->bv.bid_of));
-		pr->bv.nbid_of = n;
-	}
-	pr->bv.bid_of[key] = bid + 1;
-}
-
-static void
-add_holding(struct plan_run *pr, struct app_state *as, uint32_t user,
-    const char *group)
-{
-	struct holder_tmp *h;
-
-	/* One user's licenses arrive together: merge with the last one. */
-	if (as->nh > 0 && as->h[as->nh - 1].user == user)
-		h = &as->h[as->nh - 1];
-	else {
-		if (as->nh == as->caph) {
-			as->caph = as->caph ? as->caph * 2 : 64;
-			as->h = xreallocarray(as->h, as->caph, sizeof(*as->h));
-		}
-		h = &as->h[as->nh++];
-		memset(h, 0, sizeof(*h));
-		h->user = user;
-	}
-	if (group == NULL)
-		h->direct = true;
-	else if (h->group == 0)
-		h->group = intern_add(pr->bv.bgroups, group) + 1;
-}
-
-static int
-on_user(void *ctx, const struct backend_user *u, struct err *e)
-{
-	struct plan_run *pr = ctx;
-	uint32_t id = intern_add(pr->keys, u->key), bid;
-	uint32_t nbids = intern_count(pr->bv.bids);
-	size_t i, a;
-
-	/* A list that names a user twice is not a list to count seats
-	 * from: its paging is broken, and it may miss others. */
-	if (id < pr->bv.nbid_of && pr->bv.bid_of[id] != 0) {
-		err_set(e, "the backend listed user %s twice; refusing an "
-		    "inconsistent list of users", u->key);
-		return EXIT_BACKEND;
-	}
-	bid = intern_add(pr->bv.bids, u->id);
-	if (intern_count(pr->bv.bids) == nbids) {
-		err_set(e, "the backend listed the id %s for two users (%s is "
-		    "the second); refusing an inconsistent list of users",
-		    u->id, u->key);
-		return EXIT_BACKEND;
-	}
-	pr->bv.backend_users++;
-	run_set_backend_user(pr, id, u->has_location ? RC_USER_OK :
-	    RC_USER_NO_LOCATION);
-	set_backend_id(pr, id, bid);
-	for (i = 0; i < u->nlicenses; i++)
-		for (a = 0; a < pr->base.pol->napps; a++)
-			if (str_ieq(u->licenses[i].sku, pr->apps[a].sku))
-				add_holding(pr, &pr->apps[a], id,
-				    u->licenses[i].group);
-	return EXIT_OK;
 }
 
 static ssize_t
@@ -229,37 +217,45 @@ bad_location(const struct locations *l, uint32_t key)
 }
 
 /*
- * backend.usage_location: a user the backend knows without a usage
- * location gets the directory's code, else the default, set before the
- * license is assigned; a directory value that is not a code leaves the
- * user without (and named, if it is needed: check_locations).
+ * backend.usage_location: a user a backend knows without a usage
+ * location gets the directory's code, else the backend's default, set
+ * before the license is assigned; a directory value that is not a code
+ * leaves the user without (and named, if it is needed:
+ * check_locations).
  */
 void
 run_resolve_locations(struct plan_run *pr)
 {
-	const struct config_backend *b = &pr->base.cfg->backend;
 	struct locations *l = &pr->dv.loc;
 	uint32_t n = intern_count(pr->keys), k;
+	size_t v;
 
-	if (b->location_attribute == NULL && b->location_default[0] == '\0')
-		return;
-	run_set_backend_user(pr, n, 0);
-	l->set = xcalloc(n + 1, sizeof(*l->set));
-	l->nset = n;
-	for (k = 0; k < n; k++) {
-		if (pr->bv.bu[k] != RC_USER_NO_LOCATION)
+	for (v = 0; v < pr->nbv; v++) {
+		struct backend_view *bv = &pr->bv[v];
+		const struct config_backend *b = bv->cfg;
+
+		if (b->location_attribute == NULL &&
+		    b->location_default[0] == '\0')
 			continue;
-		if (bad_location(l, k) >= 0) {
-			pr->bv.bu[k] = RC_USER_BAD_LOCATION;
-			continue;
+		run_set_backend_user(bv, n, 0);
+		bv->set = xcalloc(n + 1, sizeof(*bv->set));
+		bv->nset = n;
+		for (k = 0; k < n; k++) {
+			if (bv->bu[k] != RC_USER_NO_LOCATION)
+				continue;
+			if (bad_location(l, k) >= 0) {
+				bv->bu[k] = RC_USER_BAD_LOCATION;
+				continue;
+			}
+			if (b->location_attribute != NULL && k < l->ndir &&
+			    l->dir[k][0] != '\0')
+				memcpy(bv->set[k], l->dir[k], 3);
+			else if (b->location_default[0] != '\0')
+				memcpy(bv->set[k], b->location_default, 3);
+			else
+				continue;
+			bv->bu[k] = RC_USER_SET_LOCATION;
 		}
-		if (k < l->ndir && l->dir[k][0] != '\0')
-			memcpy(l->set[k], l->dir[k], 3);
-		else if (b->location_default[0] != '\0')
-			memcpy(l->set[k], b->location_default, 3);
-		else
-			continue;
-		pr->bv.bu[k] = RC_USER_SET_LOCATION;
 	}
 }
 
@@ -267,10 +263,23 @@ run_resolve_locations(struct plan_run *pr)
 const char *
 run_change_location(const struct plan_run *pr, const struct rc_change *c)
 {
-	if (c->action != RC_ASSIGN || c->user >= pr->dv.loc.nset ||
-	    pr->dv.loc.set[c->user][0] == '\0')
+	const struct backend_view *bv = &pr->bv[pr->apps[c->app].backend];
+
+	if (c->action != RC_ASSIGN || c->user >= bv->nset ||
+	    bv->set[c->user][0] == '\0')
 		return NULL;
-	return pr->dv.loc.set[c->user];
+	return bv->set[c->user];
+}
+
+const char *
+run_user_location(const struct plan_run *pr, uint32_t id)
+{
+	size_t v;
+
+	for (v = 0; v < pr->nbv; v++)
+		if (id < pr->bv[v].nset && pr->bv[v].set[id][0] != '\0')
+			return pr->bv[v].set[id];
+	return NULL;
 }
 
 /* A user who needs a usage location whose directory value is not a code
@@ -301,32 +310,9 @@ run_check_locations(struct plan_run *pr, struct err *e)
 		return EXIT_OK;
 	err_set(e, "directory attribute '%s' (backend.usage_location) holds no "
 	    "ISO 3166 country code for %zu user%s who need%s one: %s%s; fix "
-	    "it in the directory", pr->base.cfg->backend.location_attribute, n,
+	    "it in the directory", pr->dv.loc.attribute, n,
 	    n == 1 ? "" : "s", n == 1 ? "s" : "", who.data,
 	    n > 5 ? ", ..." : "");
 	buf_free(&who);
 	return EXIT_DIRECTORY;
-}
-
-/* Open the backend (kept open for apply) and read SKUs and users. */
-int
-run_read_backend(struct plan_run *pr, struct err *e)
-{
-	int r;
-
-	pr->bv.ops = backend_find(pr->base.cfg->backend.type);
-	if (pr->bv.ops == NULL) {
-		err_set(e, "unknown backend type '%s'",
-		    pr->base.cfg->backend.type);
-		return EXIT_CONFIG;
-	}
-	if ((r = pr->bv.ops->open(&pr->base.cfg->backend, &pr->bv.be, e)) !=
-	    EXIT_OK)
-		return r;
-	if ((r = pr->bv.ops->list_skus(pr->bv.be, &pr->bv.skus,
-	    &pr->bv.nskus, e)) != EXIT_OK)
-		return r;
-	if ((r = resolve_skus(pr, e)) != EXIT_OK)
-		return r;
-	return pr->bv.ops->list_users(pr->bv.be, on_user, pr, e);
 }

@@ -47,6 +47,7 @@ struct holder_tmp {
 };
 
 struct app_state {
+	size_t backend;         /* index into plan_run.bv */
 	const char *sku;
 	long purchased, consumed;
 	struct holder_tmp *h;
@@ -64,15 +65,22 @@ struct app_state {
 	size_t first_group, first_excl;
 };
 
-/* backend.usage_location: what users without one get set first. */
+/* backend.usage_location: the directory's codes; what users without one
+ * get set first is per backend (backend_view.set). */
 struct locations {
 	char (*dir)[3];         /* per key id: the directory's code, or "" */
 	size_t ndir;
 	uint32_t *bad;          /* keys whose directory value is no code */
 	char **bad_value;       /* ... and that value */
 	size_t nbad;
-	char (*set)[3];         /* per key id: the code to set, or "" */
-	size_t nset;
+	const char *attribute;  /* the directory attribute, or NULL */
+};
+
+/* What a backend needs the directory to say of each user: the userName
+ * it knows the user by, and who to create (struct backend_person). */
+enum user_attr {
+	UA_USER_NAME, UA_GIVEN_NAME, UA_FAMILY_NAME, UA_DISPLAY_NAME,
+	UA_EMAIL, UA_EXTERNAL_ID, UA_COUNT
 };
 
 /* The run itself: its inputs, its records, its clock. */
@@ -97,11 +105,19 @@ struct dir_view {
 	struct dir_members disabled;  /* users the directory says are */
 	struct dir_stats dst;
 	struct locations loc;
+	/* the user attributes read for backends: name, and its target */
+	const char **attrs;
+	struct attr_target {
+		size_t view;        /* index into plan_run.bv ... */
+		int slot;           /* ... enum user_attr; -1: location */
+	} *targets;
+	size_t nattrs;
 	struct directory *dir;      /* explain: kept open for group paths */
 };
 
-/* What the backend said; the backend stays open for apply. */
+/* What one backend said; it stays open for apply. */
 struct backend_view {
+	const struct config_backend *cfg;
 	const struct backend_ops *ops;
 	struct backend *be;
 	struct backend_sku *skus;
@@ -113,6 +129,13 @@ struct backend_view {
 	size_t backend_users;
 	uint32_t *bid_of;           /* key id -> bids id + 1; 0: none */
 	size_t nbid_of;
+	char (*set)[3];             /* per key: the usage location to set */
+	size_t nset;
+	char **ua[UA_COUNT];        /* per key: the directory's value */
+	size_t nua;
+	struct intern *names;       /* user_name values, lower-case ... */
+	uint32_t *name_key;         /* ... names id -> key id + 1 */
+	size_t nname_key;
 };
 
 /* What the safety checks decided. */
@@ -139,7 +162,8 @@ struct plan_run {
 	struct app_state *apps;     /* one per policy app */
 	uint32_t *protected_ids;
 	struct dir_view dv;
-	struct backend_view bv;
+	struct backend_view *bv;    /* the backends the policy's apps use */
+	size_t nbv;
 	struct rc_plan plan;
 	struct safety_state sf;
 	struct apply_state ap;
@@ -165,6 +189,14 @@ void run_free(struct plan_run *pr);
 const char **run_app_skus(struct plan_run *pr);
 void run_report_context(struct plan_run *pr, const char **skus,
     struct report_ctx *rc);
+/* The usage location user ID gets set before a license, at the first
+ * backend that sets one, or NULL. */
+const char *run_user_location(const struct plan_run *pr, uint32_t id);
+/* The policy against the configuration: every app's backend exists and
+ * takes the app's license key; apps of backends without seat counts
+ * give `seats`.  EXIT_CONFIG with the app's position. */
+int run_check_policy(const struct config *cfg, const struct policy *pol,
+    struct err *e);
 /* The seats of each app after the run, its changes that succeeded
  * counted in: OUT has one per policy app; app_status_free it. */
 void run_seats(struct plan_run *pr, struct app_status *out);

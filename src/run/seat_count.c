@@ -64,7 +64,10 @@ app_seats(struct plan_run *pr, size_t a, uint8_t *h, struct app_status *st)
 
 	st->app = xstrdup(pr->base.pol->apps[a].name);
 	st->sku = xstrdup(as->sku != NULL ? as->sku : "");
-	v[SEAT_PURCHASED] = as->purchased;
+	/* a backend that counts no seats: those the policy says were
+	 * bought, -1 for unlimited */
+	v[SEAT_PURCHASED] = as->purchased >= 0 ? as->purchased :
+	    pr->base.pol->apps[a].seats;
 	v[SEAT_CONSUMED] = as->consumed;
 	v[SEAT_ENTITLED] = (long)s->entitled;
 	v[SEAT_WAITING] = (long)s->unfulfilled;

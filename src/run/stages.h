@@ -9,11 +9,28 @@
 
 #include "run/run.h"
 
-/* read.c: the directory, then the backend (left open for apply). */
+struct app_policy;
+struct backend_ops;
+struct backend_person;
+struct backend_sku;
+
+/* backends.c: which backend each app uses (no I/O yet) ... */
+int run_plan_backends(struct plan_run *pr, struct err *e);
+/* read.c: ... the directory ... */
 int run_read_directory(struct plan_run *pr, struct err *e);
+/* backends.c: ... then every backend (left open for apply). */
 int run_read_backend(struct plan_run *pr, struct err *e);
 /* The backend state of key ID (enum rc_backend_user), growing the array. */
-void run_set_backend_user(struct plan_run *pr, uint32_t id, uint8_t v);
+void run_set_backend_user(struct backend_view *bv, uint32_t id, uint8_t v);
+/* Who to create for key ID at BV, or NULL when BV does not create. */
+const struct backend_person *run_person(const struct backend_view *bv,
+    uint32_t id, struct backend_person *out);
+void run_free_backends(struct plan_run *pr);
+/* The first of SKUS that app AP names at a backend of OPS, or NULL; *N:
+ * how many it names (the only one, when AP names none). */
+const struct backend_sku *run_match_license(const struct backend_ops *ops,
+    const struct app_policy *ap, const struct backend_sku *skus,
+    size_t nskus, size_t *n);
 /* backend.usage_location: the code each user without one gets. */
 void run_resolve_locations(struct plan_run *pr);
 /* The usage location change C sets before assigning, or NULL. */

@@ -1363,10 +1363,14 @@ static void
 test_backend_values(void **state)
 {
 	static const struct ecase cases[] = {
-		{ BACKEND "  type: scim\n",
-		  "FILE:5:9: unknown backend type 'scim' (known: graph)\n"
-		  "  type: scim\n"
+		{ BACKEND "  type: ldif\n",
+		  "FILE:5:9: unknown backend type 'ldif' (known: graph, scim)\n"
+		  "  type: ldif\n"
 		  "        ^" },
+		{ BACKEND "  type: scim\n",
+		  "FILE:2:3: unknown key 'tenant_id'\n"
+		  "  tenant_id: t\n"
+		  "  ^" },
 		{ "backend:\n  tenant_id: a/b\n",
 		  "FILE:2:14: 'tenant_id' must be a GUID or a domain name\n"
 		  "  tenant_id: a/b\n"
@@ -1471,6 +1475,155 @@ test_backend_values(void **state)
 
 	(void)state;
 	check_cases(cases, NCASES(cases));
+}
+
+/* A SCIM backend: its keys and defaults, a key of Graph refused with
+ * its place, and `backends:` beside `backend:`. */
+#define SCIM "    type: scim\n    url: https://api.example.com/scim/v2/\n" \
+	"    token_file: slack.token\n"
+
+static void
+test_scim_backends(void **state)
+{
+	const struct config_backend *b;
+	struct config *c;
+	char *path, *want;
+
+	(void)state;
+	c = load_ok(BACKEND "backends:\n  slack:\n" SCIM
+	    "  jira:\n    type: scim\n    url: http://127.0.0.1:9/scim\n"
+	    "    token_file: /etc/licsync/jira.token\n    seat: group\n"
+	    "    user_name: mail\n    create_users: false\n"
+	    "    deprovision: delete\n    page_size: 50\n"
+	    "    patch_members: 10\n    concurrency: 2\n"
+	    "    write_budget: 100/1m\n    attributes:\n"
+	    "      given_name: gn\n      external_id: entryUUID\n", &path);
+	assert_int_equal(config_backend_count(c), 3);
+	b = config_backend_at(c, 0);
+	assert_string_equal(b->name, "default");
+	assert_string_equal(b->type, "graph");
+	assert_int_equal(b->write_budget, 3000);
+	b = config_backend_at(c, 1);
+	assert_string_equal(b->name, "slack");
+	assert_string_equal(b->type, "scim");
+	/* no trailing slash; defaults of a SCIM backend */
+	assert_string_equal(b->url, "https://api.example.com/scim/v2");
+	want = xasprintf("%.*s/slack.token",
+	    (int)(strrchr(path, '/') - path), path);
+	assert_string_equal(b->token_file, want);
+	free(want);
+	assert_int_equal(b->seat, SEAT_GROUP);
+	assert_null(b->user_name);
+	assert_true(b->create_users);
+	assert_false(b->deprovision_delete);
+	assert_int_equal(b->page_size, 100);
+	assert_int_equal(b->patch_members, 100);
+	assert_int_equal(b->write_budget, 600);
+	assert_int_equal(b->write_window, 60);
+	assert_string_equal(b->attrs.given_name, "givenName");
+	assert_string_equal(b->attrs.family_name, "sn");
+	assert_string_equal(b->attrs.display_name, "displayName");
+	assert_string_equal(b->attrs.email, "mail");
+	assert_null(b->attrs.external_id);
+	b = config_backend_at(c, 2);
+	assert_string_equal(b->name, "jira");
+	assert_string_equal(b->user_name, "mail");
+	assert_false(b->create_users);
+	assert_true(b->deprovision_delete);
+	assert_int_equal(b->page_size, 50);
+	assert_int_equal(b->patch_members, 10);
+	assert_int_equal(b->concurrency, 2);
+	assert_int_equal(b->write_budget, 100);
+	assert_string_equal(b->attrs.given_name, "gn");
+	assert_string_equal(b->attrs.external_id, "entryUUID");
+	assert_null(config_backend_at(c, 3));
+	assert_ptr_equal(config_backend_named(c, NULL), &c->backend);
+	assert_ptr_equal(config_backend_named(c, "jira"),
+	    config_backend_at(c, 2));
+	assert_null(config_backend_named(c, "zoom"));
+	config_free(c);
+	unlink(path);
+	free(path);
+
+	/* backends: alone; one of them is the default only when alone */
+	c = load_ok("backends:\n  slack:\n" SCIM, NULL);
+	assert_int_equal(config_backend_count(c), 1);
+	assert_string_equal(config_backend_named(c, NULL)->name, "slack");
+	config_free(c);
+	c = load_ok("backends:\n  slack:\n" SCIM "  zoom:\n" SCIM, NULL);
+	assert_null(config_backend_named(c, NULL));
+	config_free(c);
+
+	round_trip(BACKEND "backends:\n  slack:\n" SCIM
+	    "    seat: active\n    user_name: mail\n"
+	    "    attributes:\n      external_id: entryUUID\n");
+	round_trip("backends:\n  m365:\n    tenant_id: t\n"
+	    "    client_id: c\n    client_secret_file: s\n"
+	    "    usage_location:\n      default: DE\n");
+}
+
+static void
+test_scim_errors(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "backends:\n  slack:\n    type: scim\n"
+		  "    token_file: t\n",
+		  "FILE:3:5: missing required key 'url' in 'slack'\n"
+		  "    type: scim\n"
+		  "    ^" },
+		{ "backends:\n  slack:\n" SCIM "    tenant_id: t\n",
+		  "FILE:6:5: unknown key 'tenant_id'\n"
+		  "    tenant_id: t\n"
+		  "    ^" },
+		{ "backends:\n  slack:\n" SCIM "    seat: seats\n",
+		  "FILE:6:11: 'seat' must be 'group' or 'active'\n"
+		  "    seat: seats\n"
+		  "          ^" },
+		{ "backends:\n  slack:\n" SCIM "    deprovision: yes\n",
+		  "FILE:6:18: 'deprovision' must be 'disable' or 'delete'\n"
+		  "    deprovision: yes\n"
+		  "                 ^" },
+		{ "backends:\n  slack:\n" SCIM "    page_size: 0\n",
+		  "FILE:6:16: 'page_size' must be from 1 to 1000\n"
+		  "    page_size: 0\n"
+		  "               ^" },
+		{ "backends:\n  slack:\n" SCIM "    patch_members: 1001\n",
+		  "FILE:6:20: 'patch_members' must be from 1 to 1000\n"
+		  "    patch_members: 1001\n"
+		  "                   ^" },
+		{ "backends:\n  slack:\n    type: scim\n"
+		  "    url: http://scim.example.com/v2\n    token_file: t\n",
+		  "FILE:4:10: 'url' must be https:// (http:// only to "
+		  "loopback)\n"
+		  "    url: http://scim.example.com/v2\n"
+		  "         ^" },
+		{ "backends:\n  slack:\n" SCIM "    attributes:\n"
+		  "      mail: x\n",
+		  "FILE:7:7: unknown key 'mail' (did you mean 'email'?)\n"
+		  "      mail: x\n"
+		  "      ^" },
+		{ "backends:\n  Slack:\n" SCIM,
+		  "FILE:2:3: invalid backend name 'Slack': use lower-case "
+		  "letters, digits, '.', '_' and '-'\n"
+		  "  Slack:\n"
+		  "  ^" },
+		{ "backends:\n  default:\n" SCIM,
+		  "FILE:2:3: 'default' is the name of 'backend:'; give this "
+		  "one another\n"
+		  "  default:\n"
+		  "  ^" },
+		{ "backends: {}\n",
+		  "FILE:1:11: 'backends' names no backend\n"
+		  "backends: {}\n"
+		  "          ^" },
+		{ "backends:\n  slack: x\n",
+		  "FILE:2:10: 'slack' must be a mapping\n"
+		  "  slack: x\n"
+		  "         ^" },
+	};
+
+	(void)state;
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void
@@ -1612,6 +1765,8 @@ main(void)
 		cmocka_unit_test(test_max_unassign),
 		cmocka_unit_test(test_log_facility),
 		cmocka_unit_test(test_usage_location),
+		cmocka_unit_test(test_scim_backends),
+		cmocka_unit_test(test_scim_errors),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_dump_content),
 		cmocka_unit_test(test_dump_certificate),

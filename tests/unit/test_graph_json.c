@@ -131,8 +131,8 @@ collect(void *ctx, const struct backend_user *u, struct err *e)
 	size_t i;
 
 	(void)e;
-	buf_printf(b, "%s %s %s:", u->key, u->id, u->has_location ? "loc" :
-	    "noloc");
+	buf_printf(b, "%s %s %s:", u->key, u->id,
+	    u->unlicensable == NULL ? "loc" : "noloc");
 	for (i = 0; i < u->nlicenses; i++)
 		buf_printf(b, " %s/%s", u->licenses[i].sku,
 		    u->licenses[i].group != NULL ? u->licenses[i].group : "-");

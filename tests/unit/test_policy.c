@@ -792,11 +792,11 @@ test_app_values(void **state)
 		  "    seats: -1\n"
 		  "           ^" },
 		{ APP_A "    seats: \"10\"\n",
-		  "FILE:5:12: 'seats' must be an integer\n"
+		  "FILE:5:12: 'seats' must be an integer or 'unlimited'\n"
 		  "    seats: \"10\"\n"
 		  "           ^" },
 		{ APP_A "    seats: ten\n",
-		  "FILE:5:12: 'seats' must be an integer\n"
+		  "FILE:5:12: 'seats' must be an integer or 'unlimited'\n"
 		  "    seats: ten\n"
 		  "           ^" },
 		{ APP_A "    remove: some\n",
@@ -833,12 +833,86 @@ test_app_values(void **state)
 	check_cases(cases, NCASES(cases));
 }
 
+/* Apps of other backends: a SCIM group, the backend's only license,
+ * seats unlimited. */
+static void
+test_vendor_apps(void **state)
+{
+	static const char yaml[] =
+	    "apps:\n"
+	    "  jira:\n"
+	    "    backend: atlassian\n"
+	    "    scim_group: Jira Users\n"
+	    "    groups: [cn=x]\n"
+	    "    seats: 50\n"
+	    "  slack:\n"
+	    "    backend: slack\n"
+	    "    groups: [cn=y]\n"
+	    "    seats: unlimited\n"
+	    "  crm:\n"
+	    "    sku: " SKU1 "\n"
+	    "    groups: [cn=z]\n";
+	const char *value;
+	struct policy *p;
+
+	(void)state;
+	p = load_ok(yaml);
+	assert_string_equal(p->apps[0].backend, "atlassian");
+	assert_string_equal(p->apps[0].scim_group, "Jira Users");
+	assert_int_equal(p->apps[0].seats, 50);
+	assert_true(p->apps[0].seats_set);
+	assert_string_equal(policy_license_key(&p->apps[0], &value),
+	    "scim_group");
+	assert_string_equal(value, "Jira Users");
+	assert_int_equal(p->apps[0].line, 2);
+	assert_int_equal(p->apps[0].col, 3);
+	assert_string_equal(p->apps[1].backend, "slack");
+	assert_null(policy_license_key(&p->apps[1], &value));
+	assert_null(value);
+	assert_int_equal(p->apps[1].seats, -1);
+	assert_true(p->apps[1].seats_set);
+	assert_null(p->apps[2].backend);
+	assert_false(p->apps[2].seats_set);
+	assert_string_equal(policy_license_key(&p->apps[2], &value), "sku");
+	assert_string_equal(value, SKU1);
+	policy_free(p);
+}
+
+static void
+test_vendor_errors(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "apps:\n  a:\n    groups: [cn=g]\n    seats: 1\n",
+		  "FILE:3:5: app 'a' needs 'sku' or 'sku_part_number'\n"
+		  "    groups: [cn=g]\n"
+		  "    ^" },
+		{ APP_A "    scim_group: Jira\n",
+		  "FILE:3:5: app 'a' names its license twice: give one of "
+		  "'sku', 'sku_part_number' and 'scim_group'\n"
+		  "    sku: " SKU1 "\n"
+		  "    ^" },
+		{ APP_A "    backend: Slack\n",
+		  "FILE:5:14: 'backend' must name a backend of licsync.conf\n"
+		  "    backend: Slack\n"
+		  "             ^" },
+		{ APP_A "    seats: [1]\n",
+		  "FILE:5:12: 'seats' must be an integer or 'unlimited'\n"
+		  "    seats: [1]\n"
+		  "           ^" },
+	};
+
+	(void)state;
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_vendor_apps),
+		cmocka_unit_test(test_vendor_errors),
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_grace),
 		cmocka_unit_test(test_guids),

@@ -1,0 +1,469 @@
+/*
+ * backends.c - the backends' part of a run: which backend each policy
+ * app goes to, opening them, each app's license among the backend's,
+ * and each backend's users with what they hold.  Every backend is read
+ * before anything is changed; one that fails stops the run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "conf/config.h"
+#include "conf/policy.h"
+#include "run/run.h"
+#include "run/stages.h"
+
+/* "FILE:LINE:COL: app 'NAME': " */
+static void
+app_where(const struct app_policy *ap, struct buf *b)
+{
+	buf_printf(b, "%s:%u:%u: app '%s': ", ap->file, ap->line, ap->col,
+	    ap->name);
+}
+
+static const struct backend_license_key *
+license_key_of(const struct backend_ops *ops, const char *key)
+{
+	const struct backend_license_key *k;
+
+	for (k = ops->license_keys; k->key != NULL; k++)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	return NULL;
+}
+
+/* The policy keys OPS takes, "'sku' or 'sku_part_number'". */
+static void
+license_keys_text(const struct backend_ops *ops, struct buf *b)
+{
+	const struct backend_license_key *k;
+
+	for (k = ops->license_keys; k->key != NULL; k++)
+		buf_printf(b, "%s'%s'", k == ops->license_keys ? "" :
+		    k[1].key == NULL ? " or " : ", ", k->key);
+}
+
+static int
+check_app(const struct config *cfg, const struct app_policy *ap,
+    struct err *e)
+{
+	const struct config_backend *b = config_backend_named(cfg,
+	    ap->backend);
+	const struct backend_ops *ops;
+	const char *key, *value;
+	struct buf m = { 0 };
+	int r = EXIT_CONFIG;
+
+	app_where(ap, &m);
+	if (b == NULL && ap->backend != NULL) {
+		buf_printf(&m, "no backend '%s' in %s", ap->backend, cfg->path);
+		goto out;
+	}
+	if (b == NULL) {
+		buf_printf(&m, "%s has several backends: say which with "
+		    "'backend'", cfg->path);
+		goto out;
+	}
+	if ((ops = backend_find(b->type)) == NULL) {
+		buf_printf(&m, "backend '%s' has unknown type '%s'", b->name,
+		    b->type);
+		goto out;
+	}
+	key = policy_license_key(ap, &value);
+	if (key != NULL && license_key_of(ops, key) == NULL) {
+		buf_printf(&m, "'%s' names no license of backend '%s' (type "
+		    "%s): use ", key, b->name, b->type);
+		license_keys_text(ops, &m);
+		goto out;
+	}
+	r = EXIT_OK;
+out:
+	if (r != EXIT_OK)
+		err_set(e, "%s", m.data);
+	buf_free(&m);
+	return r;
+}
+
+int
+run_check_policy(const struct config *cfg, const struct policy *pol,
+    struct err *e)
+{
+	size_t a;
+	int r;
+
+	for (a = 0; a < pol->napps; a++)
+		if ((r = check_app(cfg, &pol->apps[a], e)) != EXIT_OK)
+			return r;
+	return EXIT_OK;
+}
+
+int
+run_plan_backends(struct plan_run *pr, struct err *e)
+{
+	const struct config *cfg = pr->base.cfg;
+	size_t a, v;
+	int r;
+
+	if ((r = run_check_policy(cfg, pr->base.pol, e)) != EXIT_OK)
+		return r;
+	pr->bv = xcalloc(config_backend_count(cfg), sizeof(*pr->bv));
+	for (a = 0; a < pr->base.pol->napps; a++) {
+		const struct config_backend *b = config_backend_named(cfg,
+		    pr->base.pol->apps[a].backend);
+
+		for (v = 0; v < pr->nbv; v++)
+			if (pr->bv[v].cfg == b)
+				break;
+		if (v == pr->nbv) {
+			struct backend_view *bv = &pr->bv[pr->nbv++];
+
+			bv->cfg = b;
+			bv->ops = backend_find(b->type);
+			bv->bgroups = intern_new();
+			bv->bids = intern_new();
+			bv->names = intern_new();
+		}
+		pr->apps[a].backend = v;
+	}
+	return EXIT_OK;
+}
+
+static bool
+sku_matches(const struct backend_sku *s, enum backend_match m,
+    const char *value)
+{
+	switch (m) {
+	case MATCH_ID:
+		return str_ieq(s->id, value);
+	case MATCH_NAME:
+		return s->part_number != NULL && str_ieq(s->part_number, value);
+	case MATCH_ID_OR_NAME:
+		return (s->vendor_id != NULL && strcmp(s->vendor_id, value) ==
+		    0) || (s->part_number != NULL && str_ieq(s->part_number,
+		    value));
+	}
+	return false;
+}
+
+const struct backend_sku *
+run_match_license(const struct backend_ops *ops, const struct app_policy *ap,
+    const struct backend_sku *skus, size_t nskus, size_t *n)
+{
+	const char *key, *value;
+	const struct backend_sku *hit = NULL;
+	size_t s;
+
+	key = policy_license_key(ap, &value);
+	*n = 0;
+	for (s = 0; s < nskus; s++) {
+		if (key != NULL && !sku_matches(&skus[s],
+		    license_key_of(ops, key)->match, value))
+			continue;
+		if ((*n)++ == 0)
+			hit = &skus[s];
+	}
+	return hit;
+}
+
+/* App A's license among its backend's. */
+static int
+resolve_sku(struct plan_run *pr, size_t a, struct err *e)
+{
+	const struct app_policy *ap = &pr->base.pol->apps[a];
+	struct app_state *as = &pr->apps[a];
+	const struct backend_view *bv = &pr->bv[as->backend];
+	const char *key, *value;
+	const struct backend_sku *hit;
+	size_t n;
+
+	key = policy_license_key(ap, &value);
+	hit = run_match_license(bv->ops, ap, bv->skus, bv->nskus, &n);
+	if (key == NULL && n != 1) {
+		err_set(e, "%s:%u:%u: app '%s': backend '%s' has %zu licenses: "
+		    "name one with '%s'", ap->file, ap->line, ap->col, ap->name,
+		    bv->cfg->name, n, bv->ops->license_keys[0].key);
+		return EXIT_CONFIG;
+	}
+	if (hit == NULL) {
+		/* the words of a Graph tenant without the SKU */
+		if (strcmp(key, "sku") == 0 || strcmp(key, "sku_part_number") ==
+		    0)
+			err_set(e, "app '%s': %s %s is not among the tenant's "
+			    "subscribed SKUs", ap->name, key, value);
+		else
+			err_set(e, "app '%s': backend '%s' has no %s '%s'",
+			    ap->name, bv->cfg->name, key, value);
+		return EXIT_BACKEND;
+	}
+	if (n > 1) {
+		err_set(e, "app '%s': %s '%s' names %zu licenses of backend "
+		    "'%s'; name it by id", ap->name, key, value, n,
+		    bv->cfg->name);
+		return EXIT_BACKEND;
+	}
+	if (hit->enabled < 0 && !ap->seats_set) {
+		err_set(e, "%s:%u:%u: app '%s': backend '%s' counts no seats: "
+		    "give the seats bought ('seats: N', or 'seats: "
+		    "unlimited')", ap->file, ap->line, ap->col, ap->name,
+		    bv->cfg->name);
+		return EXIT_CONFIG;
+	}
+	as->sku = hit->id;
+	as->purchased = hit->enabled;
+	as->consumed = hit->consumed;
+	return EXIT_OK;
+}
+
+static int
+resolve_skus(struct plan_run *pr, struct err *e)
+{
+	size_t a, b;
+	int r;
+
+	for (a = 0; a < pr->base.pol->napps; a++) {
+		struct app_state *as = &pr->apps[a];
+
+		if ((r = resolve_sku(pr, a, e)) != EXIT_OK)
+			return r;
+		for (b = 0; b < a; b++)
+			if (strcmp(pr->apps[b].sku, as->sku) == 0) {
+				err_set(e, "apps '%s' and '%s' name the same "
+				    "SKU %s", pr->base.pol->apps[b].name,
+				    pr->base.pol->apps[a].name, as->sku);
+				return EXIT_CONFIG;
+			}
+	}
+	return EXIT_OK;
+}
+
+static void
+grow_u8(uint8_t **v, size_t *n, size_t id)
+{
+	size_t m;
+
+	if (id < *n)
+		return;
+	m = *n ? *n : 1024;
+	while (m <= id)
+		m *= 2;
+	*v = xreallocarray(*v, m, 1);
+	memset(*v + *n, 0, m - *n);
+	*n = m;
+}
+
+void
+run_set_backend_user(struct backend_view *bv, uint32_t id, uint8_t v)
+{
+	grow_u8(&bv->bu, &bv->nbu, id);
+	bv->bu[id] = v;
+}
+
+static void
+set_backend_id(struct backend_view *bv, uint32_t key, uint32_t bid)
+{
+	if (key >= bv->nbid_of) {
+		size_t n = bv->nbid_of ? bv->nbid_of : 1024;
+
+		while (n <= key)
+			n *= 2;
+		bv->bid_of = xreallocarray(bv->bid_of, n, sizeof(*bv->bid_of));
+		memset(bv->bid_of + bv->nbid_of, 0,
+		    (n - bv->nbid_of) * sizeof(*bv->bid_of));
+		bv->nbid_of = n;
+	}
+	bv->bid_of[key] = bid + 1;
+}
+
+static void
+add_holding(struct backend_view *bv, struct app_state *as, uint32_t user,
+    const char *group)
+{
+	struct holder_tmp *h;
+
+	/* One user's licenses arrive together: merge with the last one. */
+	if (as->nh > 0 && as->h[as->nh - 1].user == user)
+		h = &as->h[as->nh - 1];
+	else {
+		if (as->nh == as->caph) {
+			as->caph = as->caph ? as->caph * 2 : 64;
+			as->h = xreallocarray(as->h, as->caph, sizeof(*as->h));
+		}
+		h = &as->h[as->nh++];
+		memset(h, 0, sizeof(*h));
+		h->user = user;
+	}
+	if (group == NULL)
+		h->direct = true;
+	else if (h->group == 0)
+		h->group = intern_add(bv->bgroups, group) + 1;
+}
+
+struct user_ctx {
+	struct plan_run *pr;
+	size_t view;
+};
+
+/* The key of the backend's user U: with user_name, the directory user
+ * whose attribute has U's key (keys are compared folded); else U's key
+ * itself. */
+static uint32_t
+user_key_id(struct plan_run *pr, struct backend_view *bv,
+    const struct backend_user *u)
+{
+	uint32_t id;
+
+	if (bv->cfg->user_name == NULL)
+		return intern_add(pr->keys, u->key);
+	if (intern_find(bv->names, u->key, &id) && id < bv->nname_key &&
+	    bv->name_key[id] != 0)
+		return bv->name_key[id] - 1;
+	return intern_add(pr->keys, u->key);
+}
+
+static int
+on_user(void *ctx, const struct backend_user *u, struct err *e)
+{
+	struct user_ctx *uc = ctx;
+	struct plan_run *pr = uc->pr;
+	struct backend_view *bv = &pr->bv[uc->view];
+	uint32_t id = user_key_id(pr, bv, u), bid;
+	uint32_t nbids = intern_count(bv->bids);
+	size_t i, a;
+
+	/* A list that names a user twice is not a list to count seats
+	 * from: its paging is broken, and it may miss others. */
+	if (id < bv->nbid_of && bv->bid_of[id] != 0) {
+		err_set(e, "the backend listed user %s twice; refusing an "
+		    "inconsistent list of users", u->key);
+		return EXIT_BACKEND;
+	}
+	bid = intern_add(bv->bids, u->id);
+	if (intern_count(bv->bids) == nbids) {
+		err_set(e, "the backend listed the id %s for two users (%s is "
+		    "the second); refusing an inconsistent list of users",
+		    u->id, u->key);
+		return EXIT_BACKEND;
+	}
+	bv->backend_users++;
+	run_set_backend_user(bv, id, u->unlicensable == NULL ? RC_USER_OK :
+	    RC_USER_NO_LOCATION);
+	set_backend_id(bv, id, bid);
+	for (i = 0; i < u->nlicenses; i++)
+		for (a = 0; a < pr->base.pol->napps; a++)
+			if (pr->apps[a].backend == uc->view &&
+			    str_ieq(u->licenses[i].sku, pr->apps[a].sku))
+				add_holding(bv, &pr->apps[a], id,
+				    u->licenses[i].group);
+	return EXIT_OK;
+}
+
+/* A backend that creates users: every user it does not know can be
+ * given a license (and is created first); only directory users are
+ * ever entitled to one. */
+static void
+mark_creatable(struct plan_run *pr, struct backend_view *bv)
+{
+	uint32_t n = intern_count(pr->keys), k;
+
+	if (!bv->ops->creates_users || !bv->cfg->create_users)
+		return;
+	run_set_backend_user(bv, n, 0);
+	for (k = 0; k < n; k++)
+		if (bv->bu[k] == RC_USER_UNKNOWN)
+			bv->bu[k] = RC_USER_CREATE;
+}
+
+/* The licenses of BV's apps, for list_users. */
+static const char **
+view_skus(struct plan_run *pr, size_t view, size_t *n)
+{
+	const char **v = xcalloc(pr->base.pol->napps + 1, sizeof(*v));
+	size_t a;
+
+	*n = 0;
+	for (a = 0; a < pr->base.pol->napps; a++)
+		if (pr->apps[a].backend == view)
+			v[(*n)++] = pr->apps[a].sku;
+	return v;
+}
+
+/* Open every backend (kept open for apply), then read each one's
+ * licenses and users. */
+int
+run_read_backend(struct plan_run *pr, struct err *e)
+{
+	size_t v, n;
+	int r;
+
+	for (v = 0; v < pr->nbv; v++) {
+		struct backend_view *bv = &pr->bv[v];
+
+		if ((r = bv->ops->open(bv->cfg, &bv->be, e)) != EXIT_OK)
+			return r;
+		if ((r = bv->ops->list_skus(bv->be, &bv->skus, &bv->nskus,
+		    e)) != EXIT_OK)
+			return r;
+	}
+	if ((r = resolve_skus(pr, e)) != EXIT_OK)
+		return r;
+	for (v = 0; v < pr->nbv; v++) {
+		struct user_ctx uc = { pr, v };
+		const char **skus = view_skus(pr, v, &n);
+
+		r = pr->bv[v].ops->list_users(pr->bv[v].be, skus, n, on_user,
+		    &uc, e);
+		free(skus);
+		if (r != EXIT_OK)
+			return r;
+		mark_creatable(pr, &pr->bv[v]);
+	}
+	return EXIT_OK;
+}
+
+const struct backend_person *
+run_person(const struct backend_view *bv, uint32_t id,
+    struct backend_person *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!bv->ops->creates_users || !bv->cfg->create_users)
+		return NULL;
+	if (id < bv->nua) {
+		out->user_name = bv->ua[UA_USER_NAME][id];
+		out->given_name = bv->ua[UA_GIVEN_NAME][id];
+		out->family_name = bv->ua[UA_FAMILY_NAME][id];
+		out->display_name = bv->ua[UA_DISPLAY_NAME][id];
+		out->email = bv->ua[UA_EMAIL][id];
+		out->external_id = bv->ua[UA_EXTERNAL_ID][id];
+	}
+	return out;
+}
+
+void
+run_free_backends(struct plan_run *pr)
+{
+	size_t v, i, k;
+
+	for (v = 0; v < pr->nbv; v++) {
+		struct backend_view *bv = &pr->bv[v];
+
+		if (bv->be != NULL)
+			bv->ops->close(bv->be);
+		backend_skus_free(bv->skus, bv->nskus);
+		intern_free(bv->bgroups);
+		intern_free(bv->bids);
+		intern_free(bv->names);
+		free(bv->bu);
+		free(bv->bid_of);
+		free(bv->set);
+		free(bv->name_key);
+		for (i = 0; i < UA_COUNT; i++) {
+			for (k = 0; k < bv->nua; k++)
+				free(bv->ua[i][k]);
+			free(bv->ua[i]);
+		}
+	}
+	free(pr->bv);
+	pr->bv = NULL;
+	pr->nbv = 0;
+}
