@@ -36,7 +36,7 @@ dict_of() {
 	case $1 in
 	config) echo "$here/config.dict" ;;
 	policy) echo "$here/policy.dict" ;;
-	users|skus|batch|token) echo "$here/json.dict" ;;
+	users|skus|batch|token|scim) echo "$here/json.dict" ;;
 	*) echo "" ;;
 	esac
 }
