@@ -364,6 +364,22 @@ contains "safety limit: said" "$ERR" "slack"
 is "safety limit: nothing written to slack" "$(writes)" "$B_WRITES"
 cp "$T/policy.good" "$T/policy.yaml"
 
+# ---- deprovision: delete ----
+
+sed -i 's|^    seat: active$|    seat: active\n    deprovision: delete|' \
+	"$T/licsync.conf"
+scim_use B
+run_licsync apply
+is "deprovision delete: exit 0" "$RC" 0
+is "deprovision delete: the accounts are the entitled users" \
+	"$(scimserver_state | python3 -c '
+import json, sys
+print(" ".join(sorted(u["userName"].lower() for u in json.load(sys.stdin)["users"])))')" \
+	"heidi@example.com ivan@example.com john.smith@example.com oscar@example.com"
+is "deprovision delete: one DELETE each" \
+	"$(scimserver_requests '^DELETE /scim/v2/Users/\S+ 204 ')" 2
+sed -i '/^    deprovision: delete$/d' "$T/licsync.conf"
+
 # ---- a user the vendor refuses: the others go on, its words recorded ----
 
 scim_use A
