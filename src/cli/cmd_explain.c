@@ -55,6 +55,8 @@ struct app_why {
 	size_t position, waiting;
 	int64_t due;            /* grace: removal due; 0: none */
 	size_t first_event, nevents;
+	const char *backend;    /* the app's backend, by name */
+	enum rc_backend_user backend_user;      /* the user there */
 };
 
 struct explanation {
@@ -63,7 +65,8 @@ struct explanation {
 	uint32_t id;
 	const char *dn;         /* in the directory, or NULL */
 	bool disabled;          /* ... and disabled there */
-	enum rc_backend_user backend;
+	enum rc_backend_user backend;   /* at the first backend */
+	size_t nbackends;       /* the policy's apps use */
 	const char *location;   /* set before assigning, or NULL */
 	const char *bad_location;       /* the directory's, not a code */
 	const char *location_attribute;
@@ -167,10 +170,14 @@ explain_app(struct plan_run *pr, const struct report_ctx *rc, uint32_t a,
 	const struct app_policy *ap = &pr->base.pol->apps[a];
 	struct app_state *as = &pr->apps[a];
 	struct app_why *w = &x->apps[a];
+	const struct backend_view *bv = &pr->bv[as->backend];
 	size_t i;
 
 	w->ap = ap;
 	w->sku = as->sku;
+	w->backend = bv->cfg->name;
+	w->backend_user = x->known && x->id < bv->nbu ? bv->bu[x->id] :
+	    RC_USER_UNKNOWN;
 	for (i = 0; i < ap->exclude_users.n; i++)
 		if (str_ieq(ap->exclude_users.v[i], x->user))
 			w->excluded_user = true;
@@ -234,9 +241,9 @@ pick_events(struct explanation *x, int limit)
 /* ---- output ---- */
 
 static void
-backend_text(FILE *fp, const struct explanation *x)
+backend_text(FILE *fp, const struct explanation *x, enum rc_backend_user b)
 {
-	switch (x->backend) {
+	switch (b) {
 	case RC_USER_OK:
 		fputs("known", fp);
 		break;
@@ -349,6 +356,12 @@ text_app(FILE *fp, const struct explanation *x, const struct app_why *w)
 	fprintf(fp, "\n%s (sku %s, remove: %s)\n", w->ap->name,
 	    w->sku != NULL ? w->sku : "?", remove_mode_name(w->ap->remove));
 	text_memberships(fp, w);
+	/* with several backends: the user at this app's */
+	if (x->nbackends > 1) {
+		fprintf(fp, "  at:        backend %s, user ", w->backend);
+		backend_text(fp, x, w->backend_user);
+		fputc('\n', fp);
+	}
 	fputs("  backend:   ", fp);
 	if (w->direct)
 		fprintf(fp, "holds it directly, %s", w->owned ?
@@ -389,7 +402,7 @@ explain_text(FILE *fp, const struct explanation *x)
 	fprintf(fp, "%s\n  directory: %s%s\n  backend:   ", x->user,
 	    x->dn != NULL ? x->dn : "not a user there", x->disabled ?
 	    " (disabled in the directory: entitled to nothing)" : "");
-	backend_text(fp, x);
+	backend_text(fp, x, x->backend);
 	fprintf(fp, "\n  protected: %s\n", x->protected ? "yes (licsync never "
 	    "assigns or removes their licenses)" : "no");
 	for (a = 0; a < x->napps; a++)
@@ -450,7 +463,7 @@ static json_t *
 json_app(const struct explanation *x, const struct app_why *w)
 {
 	return json_pack("{s:s, s:o, s:s, s:b, s:o, s:o, s:b, s:s, s:b, s:o, "
-	    "s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "app", w->ap->name,
+	    "s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s}", "app", w->ap->name,
 	    "sku", w->sku != NULL ? json_string(w->sku) : json_null(),
 	    "remove", remove_mode_name(w->ap->remove),
 	    "entitled", w->entitled, "through",
@@ -464,7 +477,8 @@ json_app(const struct explanation *x, const struct app_why *w)
 	    "seat_position", w->position > 0 ? json_integer((json_int_t)
 	    w->position) : json_null(), "waiting", w->position > 0 ?
 	    json_integer((json_int_t)w->waiting) : json_null(),
-	    "removal_due", json_time(w->due), "events", json_events(x, w));
+	    "removal_due", json_time(w->due), "events", json_events(x, w),
+	    "backend", w->backend, "backend_user", backend_name(w->backend_user));
 }
 
 static void
@@ -597,6 +611,7 @@ gather(struct plan_run *pr, const struct explain_opts *o,
 		if (str_ieq(pr->base.pol->protected_users.v[i], o->user))
 			x->protected = true;
 	x->napps = pr->base.pol->napps;
+	x->nbackends = pr->nbv;
 	x->apps = xcalloc(x->napps + 1, sizeof(*x->apps));
 	for (a = 0; a < x->napps; a++)
 		explain_app(pr, &rc, (uint32_t)a, x);

@@ -267,7 +267,15 @@ is "second apply: nothing written to slack" "$(writes)" "$B_WRITES"
 
 run_licsync explain frank@example.com
 is "explain: exit 0" "$RC" 0
-contains "explain: the SCIM app" "$OUT" "jira"
+contains "explain: the SCIM app, and the user at its backend" "$OUT" \
+	"  at:        backend atlassian, user known"
+run_licsync explain --format json frank@example.com
+is "explain --format json: each app's backend and the user there" \
+	"$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+print(" ".join("%s:%s:%s" % (a["app"], a["backend"], a["backend_user"])
+      for a in json.load(sys.stdin)["apps"]))')" \
+	"acme-crm:default:ok jira:atlassian:ok slack:slack:created_on_assign"
 run_licsync status
 is "status: exit 0" "$RC" 0
 contains "status: the active-model app" "$OUT" "slack"
