@@ -359,8 +359,8 @@ on_user(void *ctx, const struct backend_user *u, struct err *e)
 }
 
 /* A backend that creates users: every user it does not know can be
- * given a license (and is created first); only directory users are
- * ever entitled to one. */
+ * given a license (and is created first), unless user_name names an
+ * attribute the user lacks; only directory users are ever entitled. */
 static void
 mark_creatable(struct plan_run *pr, struct backend_view *bv)
 {
@@ -370,7 +370,8 @@ mark_creatable(struct plan_run *pr, struct backend_view *bv)
 		return;
 	run_set_backend_user(bv, n, 0);
 	for (k = 0; k < n; k++)
-		if (bv->bu[k] == RC_USER_UNKNOWN)
+		if (bv->bu[k] == RC_USER_UNKNOWN && (bv->cfg->user_name ==
+		    NULL || (k < bv->nua && bv->ua[UA_USER_NAME][k] != NULL)))
 			bv->bu[k] = RC_USER_CREATE;
 }
 
