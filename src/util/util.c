@@ -254,22 +254,31 @@ str_ieq(const char *a, const char *b)
 }
 
 /*
- * Interned keys: an open-addressing table of ids into an array of offsets
- * into one string arena.  Strings are stored folded.
+ * Interned keys: an open-addressing table (linear probing) into an array
+ * of offsets into one string arena.  Strings are stored folded.  Each
+ * slot holds the id and 32 bits of the key's mixed hash, so a probe
+ * compares strings only when those bits match, and the table grows
+ * without hashing any string again.
  */
 struct intern {
 	char *arena;
 	size_t alen, acap;
 	size_t *off;            /* id -> offset in arena */
 	uint32_t n, ncap;
-	uint32_t *slots;        /* id + 1; 0 = empty */
+	uint64_t *slots;        /* hash << 32 | (id + 1); 0 = empty */
 	uint32_t nslots;        /* power of two */
 };
 
-static uint64_t
+#define SLOT_ID(v) ((uint32_t)(v))
+#define SLOT_HASH(v) ((uint32_t)((v) >> 32))
+
+/* FNV-1a over the folded key, then a 64-bit finalizer (MurmurHash3's
+ * fmix64) so that the bits the table uses depend on every byte; the
+ * high 32 bits are the ones kept. */
+static uint32_t
 hash_folded(const char *s, size_t *len)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	uint64_t h = 1469598103934665603ULL;
 	size_t i;
 
 	for (i = 0; s[i]; i++) {
@@ -277,7 +286,12 @@ hash_folded(const char *s, size_t *len)
 		h *= 1099511628211ULL;
 	}
 	*len = i;
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (uint32_t)(h >> 32);
 }
 
 struct intern *
@@ -312,16 +326,19 @@ folded_eq(const char *stored, const char *key, size_t len)
 	return stored[len] == '\0';
 }
 
-static uint32_t *
-intern_slot(const struct intern *in, const char *key, size_t *lenp)
+static uint64_t *
+intern_slot(const struct intern *in, const char *key, size_t *lenp,
+    uint32_t *hp)
 {
-	uint64_t h = hash_folded(key, lenp);
-	uint32_t mask = in->nslots - 1, i = (uint32_t)h & mask;
+	uint32_t h = hash_folded(key, lenp);
+	uint32_t mask = in->nslots - 1, i = h & mask;
 
+	*hp = h;
 	for (;; i = (i + 1) & mask) {
-		uint32_t v = in->slots[i];
+		uint64_t v = in->slots[i];
 
-		if (v == 0 || folded_eq(in->arena + in->off[v - 1], key, *lenp))
+		if (v == 0 || (SLOT_HASH(v) == h && folded_eq(in->arena +
+		    in->off[SLOT_ID(v) - 1], key, *lenp)))
 			return &in->slots[i];
 	}
 }
@@ -329,16 +346,19 @@ intern_slot(const struct intern *in, const char *key, size_t *lenp)
 static void
 intern_grow(struct intern *in)
 {
-	uint32_t *old = in->slots, oldn = in->nslots, i;
+	uint64_t *old = in->slots;
+	uint32_t oldn = in->nslots, i, j, mask;
 
 	in->nslots *= 2;
+	mask = in->nslots - 1;
 	in->slots = xcalloc(in->nslots, sizeof(*in->slots));
 	for (i = 0; i < oldn; i++) {
-		size_t len;
-
-		if (old[i] != 0)
-			*intern_slot(in, in->arena + in->off[old[i] - 1],
-			    &len) = old[i];
+		if (old[i] == 0)
+			continue;
+		for (j = SLOT_HASH(old[i]) & mask; in->slots[j] != 0;
+		    j = (j + 1) & mask)
+			;
+		in->slots[j] = old[i];
 	}
 	free(old);
 }
@@ -347,13 +367,14 @@ uint32_t
 intern_add(struct intern *in, const char *key)
 {
 	size_t len, i;
-	uint32_t *slot;
+	uint64_t *slot;
+	uint32_t h;
 
 	if ((uint64_t)(in->n + 1) * 4 > (uint64_t)in->nslots * 3)
 		intern_grow(in);
-	slot = intern_slot(in, key, &len);
+	slot = intern_slot(in, key, &len, &h);
 	if (*slot != 0)
-		return *slot - 1;
+		return SLOT_ID(*slot) - 1;
 	if (in->alen + len + 1 > in->acap) {
 		size_t cap = in->acap ? in->acap : 65536;
 
@@ -371,7 +392,7 @@ intern_add(struct intern *in, const char *key)
 		in->arena[in->alen + i] = (char)lower_c((unsigned char)key[i]);
 	in->arena[in->alen + len] = '\0';
 	in->alen += len + 1;
-	*slot = ++in->n;
+	*slot = (uint64_t)h << 32 | ++in->n;
 	return in->n - 1;
 }
 
@@ -379,11 +400,12 @@ bool
 intern_find(const struct intern *in, const char *key, uint32_t *id)
 {
 	size_t len;
-	uint32_t v = *intern_slot(in, key, &len);
+	uint32_t h;
+	uint64_t v = *intern_slot(in, key, &len, &h);
 
 	if (v == 0)
 		return false;
-	*id = v - 1;
+	*id = SLOT_ID(v) - 1;
 	return true;
 }
 

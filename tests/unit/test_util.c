@@ -293,6 +293,40 @@ test_hex(void **state)
 	    "b00361a396177a9cb410ff61f20015ad");
 }
 
+/* Interned keys: folded, one id each, stable through growth. */
+static void
+test_intern(void **state)
+{
+	struct intern *in = intern_new();
+	char key[64];
+	uint32_t i, id;
+
+	(void)state;
+	assert_int_equal(intern_add(in, "Alice@Example.com"), 0);
+	assert_int_equal(intern_add(in, "alice@example.COM"), 0);
+	assert_string_equal(intern_str(in, 0), "alice@example.com");
+	assert_false(intern_find(in, "bob@example.com", &id));
+	/* many keys alike but for a few characters: through several
+	 * growths, every id stays and every key finds its own */
+	for (i = 0; i < 200000; i++) {
+		snprintf(key, sizeof(key), "user%07u@example.com", i);
+		assert_int_equal(intern_add(in, key), i + 1);
+	}
+	assert_int_equal(intern_count(in), 200001);
+	for (i = 0; i < 200000; i += 997) {
+		snprintf(key, sizeof(key), "USER%07u@EXAMPLE.COM", i);
+		assert_true(intern_find(in, key, &id));
+		assert_int_equal(id, i + 1);
+		snprintf(key, sizeof(key), "user%07u@example.com", i);
+		assert_string_equal(intern_str(in, id), key);
+	}
+	snprintf(key, sizeof(key), "user%07u@example.com", 200000u);
+	assert_false(intern_find(in, key, &id));
+	assert_true(intern_find(in, "ALICE@example.com", &id));
+	assert_int_equal(id, 0);
+	intern_free(in);
+}
+
 int
 main(void)
 {
@@ -306,6 +340,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_intern),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
