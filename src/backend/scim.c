@@ -156,7 +156,6 @@ fail:
 /* ---- paging ---- */
 
 struct pager {
-	struct backend *b;
 	scim_resource_fn fn;
 	void *ctx;
 	size_t seen;
@@ -182,7 +181,7 @@ static int
 read_all(struct backend *b, const char *path, const char *query,
     bool users, scim_resource_fn fn, void *ctx, struct err *e)
 {
-	struct pager p = { b, fn, ctx, 0 };
+	struct pager p = { fn, ctx, 0 };
 	struct http_response r;
 	long start = 1, total = -1, last_total = -1;
 	size_t n, skipped = 0;

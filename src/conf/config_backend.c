@@ -360,7 +360,7 @@ config_backend_read(struct yw *y, yaml_node_t *v, const char *name,
 		type = yw_str(tv);
 	}
 	if ((t = find_type(type)) == NULL)
-		return yw_error(y, tv->start_mark, e,
+		return yw_error(y, (tv != NULL ? tv : v)->start_mark, e,
 		    "unknown backend type '%s' (known: graph, scim)", type);
 	b->name = xstrdup(name);
 	b->type = xstrdup(t->name);
