@@ -108,6 +108,7 @@ run_plan_backends(struct plan_run *pr, struct err *e)
 	if ((r = run_check_policy(cfg, pr->base.pol, e)) != EXIT_OK)
 		return r;
 	pr->bv = xcalloc(config_backend_count(cfg), sizeof(*pr->bv));
+	pr->bkeys = intern_new();
 	for (a = 0; a < pr->base.pol->napps; a++) {
 		const struct config_backend *b = config_backend_named(cfg,
 		    pr->base.pol->apps[a].backend);
@@ -187,8 +188,8 @@ resolve_sku(struct plan_run *pr, size_t a, struct err *e)
 	}
 	if (hit == NULL) {
 		/* the words of a Graph tenant without the SKU */
-		if (strcmp(key, "sku") == 0 || strcmp(key, "sku_part_number") ==
-		    0)
+		if (key == NULL || strcmp(key, "sku") == 0 ||
+		    strcmp(key, "sku_part_number") == 0)
 			err_set(e, "app '%s': %s %s is not among the tenant's "
 			    "subscribed SKUs", ap->name, key, value);
 		else
@@ -304,30 +305,15 @@ struct user_ctx {
 	size_t view;
 };
 
-/* The key of the backend's user U: with user_name, the directory user
- * whose attribute has U's key (keys are compared folded); else U's key
- * itself. */
-static uint32_t
-user_key_id(struct plan_run *pr, struct backend_view *bv,
-    const struct backend_user *u)
-{
-	uint32_t id;
-
-	if (bv->cfg->user_name == NULL)
-		return intern_add(pr->keys, u->key);
-	if (intern_find(bv->names, u->key, &id) && id < bv->nname_key &&
-	    bv->name_key[id] != 0)
-		return bv->name_key[id] - 1;
-	return intern_add(pr->keys, u->key);
-}
-
+/* One user as the backend lists it, keyed in pr->bkeys: the read runs
+ * beside the directory's, so the run's keys are not known yet. */
 static int
 on_user(void *ctx, const struct backend_user *u, struct err *e)
 {
 	struct user_ctx *uc = ctx;
 	struct plan_run *pr = uc->pr;
 	struct backend_view *bv = &pr->bv[uc->view];
-	uint32_t id = user_key_id(pr, bv, u), bid;
+	uint32_t id = intern_add(pr->bkeys, u->key), bid;
 	uint32_t nbids = intern_count(bv->bids);
 	size_t i, a;
 
@@ -356,6 +342,63 @@ on_user(void *ctx, const struct backend_user *u, struct err *e)
 				add_holding(bv, &pr->apps[a], id,
 				    u->licenses[i].group);
 	return EXIT_OK;
+}
+
+/* The run's key of backend user KEY: with user_name, the directory user
+ * whose attribute has it (compared folded); else KEY itself. */
+static uint32_t
+user_key_id(struct plan_run *pr, const struct backend_view *bv,
+    const char *key)
+{
+	uint32_t id;
+
+	if (bv->cfg->user_name != NULL && intern_find(bv->names, key, &id) &&
+	    id < bv->nname_key && bv->name_key[id] != 0)
+		return bv->name_key[id] - 1;
+	return intern_add(pr->keys, key);
+}
+
+/* BV's users from pr->bkeys to the run's keys, now that the directory
+ * is read: what the view holds by user, and each app's holders. */
+static int
+merge_view(struct plan_run *pr, size_t view, struct err *e)
+{
+	struct backend_view *bv = &pr->bv[view];
+	uint32_t nb = intern_count(pr->bkeys), b, k;
+	uint32_t *map = xcalloc(nb + 1, sizeof(*map));
+	uint8_t *bu = bv->bu;
+	uint32_t *bid_of = bv->bid_of;
+	size_t nbu = bv->nbu, nbid_of = bv->nbid_of, a, i;
+	int r = EXIT_OK;
+
+	bv->bu = NULL;
+	bv->bid_of = NULL;
+	bv->nbu = bv->nbid_of = 0;
+	for (b = 0; b < nb; b++) {
+		if (b >= nbid_of || bid_of[b] == 0)
+			continue;
+		k = map[b] = user_key_id(pr, bv, intern_str(pr->bkeys, b));
+		if (k < bv->nbid_of && bv->bid_of[k] != 0) {
+			err_set(e, "backend '%s' lists %s and another user for "
+			    "the directory's %s; refusing an inconsistent list "
+			    "of users", bv->cfg->name,
+			    intern_str(pr->bkeys, b), intern_str(pr->keys, k));
+			r = EXIT_BACKEND;
+			goto out;
+		}
+		run_set_backend_user(bv, k, b < nbu ? bu[b] : 0);
+		set_backend_id(bv, k, bid_of[b] - 1);
+	}
+	for (a = 0; a < pr->base.pol->napps; a++)
+		if (pr->apps[a].backend == view)
+			for (i = 0; i < pr->apps[a].nh; i++)
+				pr->apps[a].h[i].user =
+				    map[pr->apps[a].h[i].user];
+out:
+	free(map);
+	free(bu);
+	free(bid_of);
+	return r;
 }
 
 /* A backend that creates users: every user it does not know can be
@@ -390,7 +433,7 @@ view_skus(struct plan_run *pr, size_t view, size_t *n)
 }
 
 /* Open every backend (kept open for apply), then read each one's
- * licenses and users. */
+ * licenses and users, keyed in pr->bkeys (run_merge_backends). */
 int
 run_read_backend(struct plan_run *pr, struct err *e)
 {
@@ -417,8 +460,23 @@ run_read_backend(struct plan_run *pr, struct err *e)
 		free(skus);
 		if (r != EXIT_OK)
 			return r;
+	}
+	return EXIT_OK;
+}
+
+int
+run_merge_backends(struct plan_run *pr, struct err *e)
+{
+	size_t v;
+	int r;
+
+	for (v = 0; v < pr->nbv; v++) {
+		if ((r = merge_view(pr, v, e)) != EXIT_OK)
+			return r;
 		mark_creatable(pr, &pr->bv[v]);
 	}
+	intern_free(pr->bkeys);
+	pr->bkeys = NULL;
 	return EXIT_OK;
 }
 
@@ -467,4 +525,6 @@ run_free_backends(struct plan_run *pr)
 	free(pr->bv);
 	pr->bv = NULL;
 	pr->nbv = 0;
+	intern_free(pr->bkeys);
+	pr->bkeys = NULL;
 }

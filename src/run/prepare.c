@@ -265,9 +265,7 @@ run_prepare(struct plan_run *pr, const struct plan_opts *o,
 	run_intern_policy_users(pr);
 	if ((r = run_plan_backends(pr, e)) != EXIT_OK)
 		return r;
-	if ((r = run_read_directory(pr, e)) != EXIT_OK)
-		return r;
-	if ((r = run_read_backend(pr, e)) != EXIT_OK)
+	if ((r = run_read(pr, e)) != EXIT_OK)
 		return r;
 	if (!pr->base.inspect && (r = run_recover(pr, e)) != EXIT_OK)
 		return r;

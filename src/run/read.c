@@ -5,6 +5,8 @@
  * assigning.  The backends' part is backends.c.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,16 +179,13 @@ collect_attrs(struct plan_run *pr, struct err *e)
 	return EXIT_OK;
 }
 
-int
-run_read_directory(struct plan_run *pr, struct err *e)
+static int
+read_directory(struct plan_run *pr, struct err *e)
 {
 	struct dir_user_attrs extra = { NULL, 0, on_attr, pr };
 	struct directory *d = NULL;
 	int r;
 
-	flatten_groups(pr);
-	if ((r = collect_attrs(pr, e)) != EXIT_OK)
-		return r;
 	extra.names = pr->dv.attrs;
 	extra.n = pr->dv.nattrs;
 	if ((r = directory_open(&pr->base.cfg->ldap, &d, e)) != EXIT_OK)
@@ -203,6 +202,59 @@ run_read_directory(struct plan_run *pr, struct err *e)
 	else
 		directory_close(d);
 	return r;
+}
+
+struct backend_job {
+	struct plan_run *pr;
+	struct err e;
+	int r;
+};
+
+static void *
+backend_job(void *arg)
+{
+	struct backend_job *j = arg;
+
+	j->r = run_read_backend(j->pr, &j->e);
+	return NULL;
+}
+
+/*
+ * The directory here, the backends in a second thread: a run costs the
+ * slower of the two reads, not their sum.  They share nothing while they
+ * run (the backends key their users apart, pr->bkeys); a directory
+ * failure is reported first, as it would have been read first, and
+ * nothing is changed either way.
+ */
+int
+run_read(struct plan_run *pr, struct err *e)
+{
+	struct backend_job job;
+	struct err de = { "" };
+	pthread_t t;
+	bool threaded;
+	int rd;
+
+	flatten_groups(pr);
+	if ((rd = collect_attrs(pr, e)) != EXIT_OK)
+		return rd;
+	memset(&job, 0, sizeof(job));
+	job.pr = pr;
+	threaded = pthread_create(&t, NULL, backend_job, &job) == 0;
+	rd = read_directory(pr, &de);
+	if (threaded)
+		pthread_join(t, NULL);
+	else if (rd == EXIT_OK)
+		job.r = run_read_backend(pr, &job.e);
+	if (rd != EXIT_OK) {
+		*e = de;
+		return rd;
+	}
+	if (job.r != EXIT_OK) {
+		*e = job.e;
+		return job.r;
+	}
+	return run_merge_backends(pr, e);
 }
 
 static ssize_t

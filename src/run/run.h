@@ -164,6 +164,7 @@ struct plan_run {
 	struct dir_view dv;
 	struct backend_view *bv;    /* the backends the policy's apps use */
 	size_t nbv;
+	struct intern *bkeys;       /* backend users' keys, while reading */
 	struct rc_plan plan;
 	struct safety_state sf;
 	struct apply_state ap;

@@ -16,10 +16,13 @@ struct backend_sku;
 
 /* backends.c: which backend each app uses (no I/O yet) ... */
 int run_plan_backends(struct plan_run *pr, struct err *e);
-/* read.c: ... the directory ... */
-int run_read_directory(struct plan_run *pr, struct err *e);
-/* backends.c: ... then every backend (left open for apply). */
+/* read.c: the directory and every backend, read at the same time;
+ * the backends stay open for apply. */
+int run_read(struct plan_run *pr, struct err *e);
+/* backends.c: every backend, its users keyed in pr->bkeys ... */
 int run_read_backend(struct plan_run *pr, struct err *e);
+/* ... then under the run's keys, once the directory is read. */
+int run_merge_backends(struct plan_run *pr, struct err *e);
 /* The backend state of key ID (enum rc_backend_user), growing the array. */
 void run_set_backend_user(struct backend_view *bv, uint32_t id, uint8_t v);
 /* Who to create for key ID at BV, or NULL when BV does not create. */

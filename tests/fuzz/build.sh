@@ -34,6 +34,6 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
 	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $cflags $incs \
 	    -I"$top/src" -I"$top/tests/fuzz" -fsanitize=fuzzer \
 	    -o "$dir/$name" "$src" "$top/tests/fuzz/fuzz.c" \
-	    "$top/src/util/clock.c" "$dir/obj/src/liblicsync.a" $libs -lm ||
+	    "$top/src/util/clock.c" "$dir/obj/src/liblicsync.a" $libs -lm -pthread ||
 		{ echo "fuzz: $name did not build" >&2; exit 1; }
 done
