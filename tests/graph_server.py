@@ -4,7 +4,8 @@
 It mimics what ../shared/GRAPH.md documents: the OAuth2 client-credentials
 token endpoint (client secret or certificate-signed client assertion),
 GET /v1.0/subscribedSkus, GET /v1.0/users ($select, $top, $filter on
-assignedLicenses, @odata.nextLink paging), PATCH /v1.0/users/{id}
+assignedLicenses, @odata.nextLink paging), GET /v1.0/users/delta (below),
+PATCH /v1.0/users/{id}
 (usageLocation only), POST /v1.0/users/{id}/assignLicense and
 POST /v1.0/$batch (dependsOn in serial batches), with optional latency,
 injected 429/503 faults and hostile answers (see below).
@@ -67,6 +68,17 @@ Hostile knobs (PUT /_test/config; all off by default):
                      pages, then empty pages, each linking to a new URL) |
                      outside (a link to another host)
   duplicate_users    0 | 1: each users page lists its first user again
+  delta_expired      0 | 1: a $deltatoken is answered 410 resyncRequired,
+                     as Graph answers one it no longer keeps
+
+GET /v1.0/users/delta ($select, Prefer: odata.maxpagesize=N, default
+100, at most 999): the first round pages through every user, in id
+order, and its last page carries @odata.deltaLink ($deltatoken); that
+link then returns only the users whose userPrincipalName, usageLocation
+or assignedLicenses changed since (through the API or PUT /_test/state)
+with every selected property, and those deleted as {"id", "@removed":
+{"reason": "deleted"}}, then a new deltaLink.  As in Graph, a change of
+licenseAssignmentStates alone is not tracked.
   oversized_body_mb  0 | N: each users answer is padded to N MiB more
                      (a valid object, streamed in 64 KiB chunks)
 A $batch with dependsOn must be serial (each request depends on the one
@@ -125,6 +137,9 @@ USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail",
                "licenseAssignmentStates")
 DEFAULT_USER_SELECT = ("id", "userPrincipalName", "displayName")
 USERS_QUERY_OPTIONS = ("$select", "$top", "$filter", "$skiptoken")
+DELTA_QUERY_OPTIONS = ("$select", "$skiptoken", "$deltatoken")
+# what a delta round tracks of a user
+TRACKED_FIELDS = ("userPrincipalName", "usageLocation", "assignedLicenses")
 LICENSE_STATES = ("Active", "ActiveWithError", "Disabled", "Error")
 LICENSE_ERRORS = ("None", "CountViolation", "MutuallyExclusiveViolation",
                   "DependencyViolation", "ProhibitedInUsageLocationViolation",
@@ -785,6 +800,11 @@ class App:
                        "faults_on_writes_only": 0}
         self.config.update(HOSTILE_DEFAULTS)
         self.max_requests = args.max_requests
+        # delta: the sequence number of each user's last tracked change,
+        # and of each deletion
+        self.delta_seq = 0
+        self.user_seq = {}
+        self.tombstones = {}
         self.seed(args.seed)
         self.tokens = {}            # access token -> expiry (epoch seconds)
         self.request_count = 0      # for --max-requests
@@ -860,6 +880,8 @@ class App:
                 return "/v1.0/subscribedSkus"
             case ["v1.0", "users"]:
                 return "/v1.0/users"
+            case ["v1.0", "users", "delta"]:
+                return "/v1.0/users/delta"
             case ["v1.0", "users", _]:
                 return "/v1.0/users/{id}"
             case ["v1.0", "users", _, "assignlicense"]:
@@ -1070,6 +1092,8 @@ class App:
                 allowed, handler = "GET", lambda: self.subscribed_skus(call)
             case ["users"]:
                 allowed, handler = "GET", lambda: self.list_users(call)
+            case ["users", "delta"]:
+                allowed, handler = "GET", lambda: self.users_delta(call)
             case ["users", _] if call.method == "PATCH":
                 allowed, handler = "PATCH", lambda: self.patch_user(call,
                                                                     segs[1])
@@ -1243,14 +1267,103 @@ class App:
             reply.pad_bytes = int(big * 1024 * 1024)
         return reply
 
+    def track(self, uid):
+        """A tracked change of user UID (call with the lock held)."""
+        self.delta_seq += 1
+        self.user_seq[uid] = self.delta_seq
+        self.tombstones.pop(uid, None)
+
+    def users_delta(self, call):
+        """GET /users/delta: every user, then what changed since a token."""
+        opts = self._query_options(call, DELTA_QUERY_OPTIONS)
+        fields = self._parse_select(opts.get("$select"))
+        top = 100
+        m = re.search(r"odata\.maxpagesize=(\d+)",
+                      call.headers.get("prefer", "") or "")
+        if m:
+            top = max(1, min(999, int(m.group(1))))
+        with self.lock:
+            expired = self.config["delta_expired"]
+        if "$deltatoken" in opts:
+            if expired:
+                raise GraphError(410, "resyncRequired", "The delta token is "
+                                 "no longer valid: start again without it.")
+            since, upto, after = self._delta_token(opts["$deltatoken"]), None, ""
+        elif "$skiptoken" in opts:
+            since, upto, after = self._delta_skip(opts["$skiptoken"])
+        else:
+            since, upto, after = None, None, ""
+        with self.lock:
+            if upto is None:
+                upto = self.delta_seq
+            if since is None:
+                pool = [(u["id"], u) for u in self.tenant.sorted_users]
+            else:
+                pool = sorted(
+                    [(uid, self.tenant.by_id[uid])
+                     for uid, seq in self.user_seq.items()
+                     if since < seq <= upto and uid in self.tenant.by_id] +
+                    [(uid, None) for uid, seq in self.tombstones.items()
+                     if since < seq <= upto], key=lambda x: x[0])
+            pool = [x for x in pool if x[0] > after]
+            page = pool[:top]
+            value = [self.tenant.user_view(u, fields) if u is not None else
+                     {"id": uid, "@removed": {"reason": "deleted"}}
+                     for uid, u in page]
+        base = f"{call.base_url}/v1.0/users/delta?"
+        sel = f"$select={quote(','.join(fields), safe=',')}&"
+        body = {"@odata.context": f"{call.base_url}/v1.0/$metadata#users("
+                                  f"{','.join(fields)})", "value": value}
+        if len(pool) > top:
+            tok = b64url_encode(json.dumps({"s": since, "u": upto,
+                                            "a": page[-1][0]}).encode())
+            body["@odata.nextLink"] = base + sel + "$skiptoken=" + tok
+        else:
+            tok = b64url_encode(json.dumps({"d": upto}).encode())
+            body["@odata.deltaLink"] = base + sel + "$deltatoken=" + tok
+        # the hostile knobs, as for GET /users
+        with self.lock:
+            mode = self.config["next_link"]
+            dup = self.config["duplicate_users"]
+            big = self.config["oversized_body_mb"]
+        if dup and value:
+            value.append(copy.deepcopy(value[0]))
+        if mode in ("endless", "cycle") and "hostile" in parse_qs(call.query):
+            body["value"] = []
+        if mode:
+            body.pop("@odata.deltaLink", None)
+            body["@odata.nextLink"] = self._hostile_link(call, mode, body,
+                                                         "users/delta")
+        reply = Reply(200, body)
+        if big:
+            reply.pad_bytes = int(big * 1024 * 1024)
+        return reply
+
     @staticmethod
-    def _hostile_link(call, mode, body):
+    def _delta_token(text):
+        try:
+            return int(json.loads(b64url_decode(text))["d"])
+        except (ValueError, KeyError, TypeError):
+            raise GraphError(400, "BadRequest", "Invalid delta token.") \
+                from None
+
+    @staticmethod
+    def _delta_skip(text):
+        try:
+            t = json.loads(b64url_decode(text))
+            return t["s"], int(t["u"]), str(t["a"])
+        except (ValueError, KeyError, TypeError):
+            raise GraphError(400, "BadRequest", "Invalid skip token.") \
+                from None
+
+    @staticmethod
+    def _hostile_link(call, mode, body, path="users"):
         """The next_link knob: a nextLink that leads nowhere good."""
         parts = [p for p in call.query.split("&") if p]
         plain = [p for p in parts if not p.startswith("hostile=")]
         hostile = [int(p.split("=", 1)[1]) for p in parts
                    if p.startswith("hostile=") and p[8:].isdigit()]
-        users = f"{call.base_url}/v1.0/users?"
+        users = f"{call.base_url}/v1.0/{path}?"
         if mode == "self":
             return users + "&".join(parts)
         if mode == "outside":
@@ -1309,6 +1422,7 @@ class App:
             raise
         if "usageLocation" in body:
             user["usageLocation"] = loc
+            self.track(user["id"])
         self.stats["patch_calls"] += 1
         return Reply(204, log=log)
 
@@ -1337,6 +1451,7 @@ class App:
             if user is None:
                 raise self._not_found(key)
             self.tenant.assign(user, adds, removes)
+            self.track(user["id"])
         except GraphError as e:
             e.log = log
             raise
@@ -1564,6 +1679,17 @@ class App:
             raise StateError(f"invalid JSON: {e}") from e
         tenant = Tenant(data, self.state_dir, self.tmpdir)
         with self.lock:
+            old = self.tenant
+            for uid, user in tenant.by_id.items():
+                was = old.by_id.get(uid)
+                if was is None or (old.user_view(was, TRACKED_FIELDS) !=
+                                   tenant.user_view(user, TRACKED_FIELDS)):
+                    self.track(uid)
+            for uid in old.by_id:
+                if uid not in tenant.by_id:
+                    self.delta_seq += 1
+                    self.tombstones[uid] = self.delta_seq
+                    self.user_seq.pop(uid, None)
             self.tenant = tenant
         return Reply(204)
 
@@ -1621,7 +1747,7 @@ class App:
 HOSTILE_DEFAULTS = {"batch_ids": None, "batch_fake_status": None,
                     "batch_whole": None, "throttle_percent": None,
                     "next_link": None, "duplicate_users": 0,
-                    "oversized_body_mb": 0}
+                    "oversized_body_mb": 0, "delta_expired": 0}
 
 
 def check_hostile(key, value):
@@ -1655,9 +1781,9 @@ def check_hostile(key, value):
         if value is not None and value not in NEXT_LINK_MODES:
             raise ValueError(f"next_link: null or one of "
                              f"{', '.join(NEXT_LINK_MODES)}")
-    elif key == "duplicate_users":
+    elif key in ("duplicate_users", "delta_expired"):
         if value not in (0, 1) or isinstance(value, bool):
-            raise ValueError("duplicate_users: 0 or 1")
+            raise ValueError(f"{key}: 0 or 1")
     elif key == "oversized_body_mb":
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or value < 0:

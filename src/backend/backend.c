@@ -46,6 +46,7 @@ outcome_name(enum outcome o)
 		[OUTCOME_NO_LOCATION] = "no_usage_location",
 		[OUTCOME_USER_UNKNOWN] = "user_unknown",
 		[OUTCOME_INHERITED] = "inherited",
+		[OUTCOME_NOT_HELD] = "not_held",
 		[OUTCOME_EXCLUSIVE] = "mutually_exclusive",
 		[OUTCOME_DEPENDENCY] = "dependency",
 		[OUTCOME_LOCATION_REFUSED] = "usage_location_refused",

@@ -57,6 +57,17 @@ struct backend_user {
 
 typedef int (*backend_user_fn)(void *ctx, const struct backend_user *u,
     struct err *e);
+/* A user the backend no longer has, by its id (a read of changes). */
+typedef int (*backend_removed_fn)(void *ctx, const char *id,
+    struct err *e);
+
+/* Where a read of changes goes: each user created or changed, whole, and
+ * each one removed. */
+struct backend_changes {
+	backend_user_fn changed;
+	backend_removed_fn removed;
+	void *ctx;
+};
 
 /* Who to create when a license goes to a user the backend does not know
  * (backends that create users); strings may be NULL. */
@@ -92,6 +103,7 @@ enum outcome {
 	OUTCOME_NO_LOCATION,
 	OUTCOME_USER_UNKNOWN,
 	OUTCOME_INHERITED,      /* skipped: only the group can remove it */
+	OUTCOME_NOT_HELD,       /* removed already: the user has none */
 	OUTCOME_EXCLUSIVE,      /* mutually exclusive service plans */
 	OUTCOME_DEPENDENCY,     /* a service plan depends on another */
 	OUTCOME_LOCATION_REFUSED, /* setting the usage location failed */
@@ -147,6 +159,16 @@ struct backend_ops {
 	 */
 	int (*list_users)(struct backend *b, const char *const *skus,
 	    size_t nskus, backend_user_fn fn, void *ctx, struct err *e);
+	/*
+	 * Optional (NULL: list_users every run): the users changed since
+	 * SINCE, a link an earlier call gave, or every user when SINCE is
+	 * NULL; *NEXT (free it) the link to give next time.  *REFUSED: the
+	 * backend no longer knows SINCE, and nothing was reported; read
+	 * again without it.
+	 */
+	int (*read_changes)(struct backend *b, const char *since,
+	    const struct backend_changes *c, char **next, bool *refused,
+	    struct err *e);
 	/*
 	 * Carry out N changes, reporting each outcome to SINK.  One failed
 	 * change never stops the others; only an answer that names the

@@ -205,6 +205,7 @@ static const struct {
 	{ "does not have any available licenses", OUTCOME_NO_SEATS },
 	{ "invalid usage location", OUTCOME_NO_LOCATION },
 	{ "inherited from a group membership", OUTCOME_INHERITED },
+	{ "does not have a corresponding license", OUTCOME_NOT_HELD },
 	{ "are mutually exclusive", OUTCOME_EXCLUSIVE },
 	{ "depends on the service plan", OUTCOME_DEPENDENCY },
 };

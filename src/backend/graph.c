@@ -139,11 +139,12 @@ out:
 	return rv;
 }
 
-/* GET a Graph URL: R gets the 200 answer (free it); one token refresh on
- * 401; any other status is an error. */
+/* GET a Graph URL with header HDR (or NULL): R gets the 200 answer, or
+ * one with status ALSO (free it); one token refresh on 401; any other
+ * status is an error. */
 static int
-graph_get(struct backend *b, const char *url, struct http_response *r,
-    struct err *e)
+graph_get(struct backend *b, const char *url, const char *hdr, long also,
+    struct http_response *r, struct err *e)
 {
 	struct buf why = { 0 };
 	int rv, tries;
@@ -151,7 +152,7 @@ graph_get(struct backend *b, const char *url, struct http_response *r,
 	memset(r, 0, sizeof(*r));
 	for (tries = 0;; tries++) {
 		const char *hdrs[] = { NULL, "Accept: application/json",
-			NULL };
+			hdr, NULL };
 
 		if ((b->token == NULL || graph_wall_clock() >= b->token_expiry) &&
 		    (rv = graph_fetch_token(b, e)) != EXIT_OK)
@@ -170,7 +171,7 @@ graph_get(struct backend *b, const char *url, struct http_response *r,
 		}
 		break;
 	}
-	if (r->status == 200)
+	if (r->status == 200 || (also != 0 && r->status == also))
 		return EXIT_OK;
 	describe_error(r, &why);
 	err_set(e, "GET %s: %s", url, why.data);
@@ -220,7 +221,7 @@ graph_list_skus(struct backend *b, struct backend_sku **skus, size_t *n,
 
 	*skus = NULL;
 	*n = 0;
-	if ((rv = graph_get(b, url, &r, e)) == EXIT_OK) {
+	if ((rv = graph_get(b, url, NULL, 0, &r, e)) == EXIT_OK) {
 		rv = graph_read_skus(r.body.data, r.body.len, skus, n, e);
 		http_response_free(&r);
 	}
@@ -244,7 +245,7 @@ graph_list_users(struct backend *b, const char *const *skus, size_t nskus,
 	(void)nskus;
 	page_guard_init(&guard, prefix, GRAPH_MAX_PAGES, url);
 	for (;;) {
-		if ((rv = graph_get(b, url, &r, e)) != EXIT_OK)
+		if ((rv = graph_get(b, url, NULL, 0, &r, e)) != EXIT_OK)
 			goto out;
 		rv = graph_read_users(r.body.data, r.body.len, fn, ctx, &next,
 		    e);
@@ -262,6 +263,76 @@ graph_list_users(struct backend *b, const char *const *skus, size_t nskus,
 out:
 	page_guard_free(&guard);
 	free(next);
+	free(url);
+	free(prefix);
+	return rv;
+}
+
+/*
+ * The delta query: every user with a first round (SINCE NULL), or those
+ * changed since the deltaLink SINCE; either way to the round's last page,
+ * whose deltaLink is *NEXT.  410 (the token is gone: resyncRequired,
+ * syncStateNotFound) is *REFUSED; so is a SINCE outside graph_url, which
+ * the token must never be sent to.
+ */
+static int
+graph_read_changes(struct backend *b, const char *since,
+    const struct backend_changes *c, char **next, bool *refused,
+    struct err *e)
+{
+	char *prefix = xasprintf("%s/", b->cfg->graph_url), *url, *more = NULL;
+	char *delta = NULL;
+	struct page_guard guard;
+	struct http_response r;
+	int rv;
+
+	*next = NULL;
+	*refused = false;
+	if (since != NULL && strncmp(since, prefix, strlen(prefix)) != 0) {
+		log_info("the stored delta link is not under graph_url; "
+		    "reading every user");
+		*refused = true;
+		free(prefix);
+		return EXIT_OK;
+	}
+	url = since != NULL ? xstrdup(since) : xasprintf("%s/users/delta?"
+	    "$select=" USERS_SELECT, b->cfg->graph_url);
+	page_guard_init(&guard, prefix, GRAPH_MAX_PAGES, url);
+	for (;;) {
+		rv = graph_get(b, url, "Prefer: odata.maxpagesize=999",
+		    guard.pages == 1 && since != NULL ? 410 : 0, &r, e);
+		if (rv != EXIT_OK)
+			break;
+		if (r.status == 410) {
+			http_response_free(&r);
+			*refused = true;
+			break;
+		}
+		rv = graph_read_delta(r.body.data, r.body.len, c, &more, &delta,
+		    e);
+		http_response_free(&r);
+		if (rv != EXIT_OK || more == NULL)
+			break;
+		if ((rv = page_guard_next(&guard, more, e)) != EXIT_OK)
+			break;
+		free(url);
+		url = more;
+		more = NULL;
+	}
+	if (rv == EXIT_OK && !*refused && delta == NULL) {
+		err_set(e, "GET %s: the last page has no @odata.deltaLink",
+		    url);
+		rv = EXIT_BACKEND;
+	}
+	if (rv == EXIT_OK && !*refused) {
+		*next = delta;
+		delta = NULL;
+		log_debug("read %s in %u pages", since != NULL ? "the changes" :
+		    "every user", guard.pages);
+	}
+	page_guard_free(&guard);
+	free(more);
+	free(delta);
 	free(url);
 	free(prefix);
 	return rv;
@@ -293,6 +364,7 @@ const struct backend_ops backend_graph_ops = {
 	.open = graph_open,
 	.list_skus = graph_list_skus,
 	.list_users = graph_list_users,
+	.read_changes = graph_read_changes,
 	.apply = graph_apply,
 	.close = graph_close,
 };

@@ -267,9 +267,12 @@ user_licenses(json_t *u, struct lic_vec *lv)
 	}
 }
 
-int
-graph_read_users(const char *body, size_t len, backend_user_fn fn,
-    void *ctx, char **next, struct err *e)
+/* A page of users, of /users or of /users/delta (REMOVED and DELTA not
+ * NULL). */
+static int
+read_page(const char *body, size_t len, backend_user_fn fn,
+    backend_removed_fn removed, void *ctx, char **next, char **delta,
+    struct err *e)
 {
 	json_t *root = json_loadb(body, len, 0, NULL), *val, *u;
 	struct lic_vec lv = { 0 };
@@ -278,6 +281,8 @@ graph_read_users(const char *body, size_t len, backend_user_fn fn,
 	int r = EXIT_BACKEND;
 
 	*next = NULL;
+	if (delta != NULL)
+		*delta = NULL;
 	val = json_object_get(root, "value");
 	if (!json_is_array(val)) {
 		err_set(e, "users answer has no 'value' array");
@@ -291,6 +296,12 @@ graph_read_users(const char *body, size_t len, backend_user_fn fn,
 		bu.key = json_string_value(json_object_get(u,
 		    "userPrincipalName"));
 		bu.id = json_string_value(json_object_get(u, "id"));
+		if (removed != NULL && json_object_get(u, "@removed") != NULL) {
+			if (bu.id != NULL && *bu.id != '\0' &&
+			    (r = removed(ctx, bu.id, e)) != EXIT_OK)
+				goto out;
+			continue;
+		}
 		if (bu.key == NULL || bu.id == NULL || *bu.key == '\0' ||
 		    *bu.id == '\0')
 			continue;
@@ -305,11 +316,30 @@ graph_read_users(const char *body, size_t len, backend_user_fn fn,
 	link = json_string_value(json_object_get(root, "@odata.nextLink"));
 	if (link != NULL)
 		*next = xstrdup(link);
+	link = json_string_value(json_object_get(root, "@odata.deltaLink"));
+	if (delta != NULL && link != NULL && *next == NULL)
+		*delta = xstrdup(link);
 	r = EXIT_OK;
 out:
 	free(lv.v);
 	json_decref(root);
 	return r;
+}
+
+int
+graph_read_users(const char *body, size_t len, backend_user_fn fn,
+    void *ctx, char **next, struct err *e)
+{
+	return read_page(body, len, fn, NULL, ctx, next, NULL, e);
+}
+
+int
+graph_read_delta(const char *body, size_t len,
+    const struct backend_changes *c, char **next, char **delta,
+    struct err *e)
+{
+	return read_page(body, len, c->changed, c->removed, c->ctx, next,
+	    delta, e);
 }
 
 void

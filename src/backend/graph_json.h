@@ -41,6 +41,16 @@ int graph_read_skus(const char *body, size_t len, struct backend_sku **skus,
 int graph_read_users(const char *body, size_t len, backend_user_fn fn,
     void *ctx, char **next, struct err *e);
 
+/*
+ * One page of GET /users/delta: C->changed for each user (as
+ * graph_read_users), C->removed for each entry with "@removed".  *NEXT
+ * gets the page's @odata.nextLink, *DELTA its @odata.deltaLink (free
+ * them; at most one is set).
+ */
+int graph_read_delta(const char *body, size_t len,
+    const struct backend_changes *c, char **next, char **delta,
+    struct err *e);
+
 /* "HTTP 400: code: message (request-id R)" from a Graph or token error
  * body, appended to OUT; the message is cut at 400 characters. */
 void graph_describe_error(long status, const char *body, size_t len,

@@ -40,10 +40,10 @@ static const struct command commands[] = {
 	  "validate the configuration and policy; --online: also what they "
 	  "reach" },
 	{ "plan", cmd_plan, "[--format text|json|csv|html] [-o FILE] "
-	  "[--wait SECONDS]\n          [--metrics FILE]",
+	  "[--wait SECONDS]\n          [--metrics FILE] [--full-read]",
 	  "print the changes the policy calls for; change nothing" },
 	{ "apply", cmd_apply, "[--format text|json|csv|html] [-o FILE] "
-	  "[--wait SECONDS]\n          [--metrics FILE] [--force] "
+	  "[--wait SECONDS]\n          [--metrics FILE] [--full-read] [--force] "
 	  "[--plan FILE [--prune]]",
 	  "carry out the plan through the backend" },
 	{ "status", cmd_status, "[--live] [--format text|json|csv|html] "
@@ -169,6 +169,7 @@ plan_options(const struct globals *g, const char *name, bool apply, int argc,
 		{ "plan", required_argument, NULL, 'p' },
 		{ "prune", no_argument, NULL, 'P' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "full-read", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -191,6 +192,9 @@ plan_options(const struct globals *g, const char *name, bool apply, int argc,
 			break;
 		case 'm':
 			o->metrics_file = optarg;
+			break;
+		case 'R':
+			o->full_read = true;
 			break;
 		case 'w':
 			if (number_arg("--wait", optarg, 86400, "of seconds",

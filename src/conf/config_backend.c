@@ -22,6 +22,7 @@
 #define GRAPH_WRITE_WINDOW 150          /* seconds */
 #define SCIM_WRITE_BUDGET 600           /* Slack's, the lowest seen */
 #define SCIM_WRITE_WINDOW 60
+#define FULL_READ_EVERY 86400          /* a day */
 #define SCIM_PAGE_SIZE 100
 #define SCIM_PATCH_MEMBERS 100          /* AWS Identity Center's cap */
 
@@ -36,6 +37,20 @@ write_budget_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
 
 	return write_budget_value(y, k, v, &b->write_budget, &b->write_window,
 	    e);
+}
+
+/* A duration, 0 (every run) to 30 days. */
+static int
+full_read_key(struct yw *y, const struct yw_key *k, yaml_node_t *v,
+    void *obj, struct err *e)
+{
+	int64_t t;
+
+	if (!yw_duration(yw_str(v), &t) || t > 30 * 86400)
+		return yw_error(y, v->start_mark, e, "'%s' must be a duration "
+		    "from 0 to 30d, like 12h or 1d", k->name);
+	*YW_FIELD(obj, k, int64_t) = t;
+	return EXIT_OK;
 }
 
 /* Read already (it chose the table); only checked here. */
@@ -133,6 +148,8 @@ static const struct yw_key graph_keys[] = {
 	    offsetof(struct config_backend, graph_url), 0 },
 	{ "token_url", YW_STRING, url_key,
 	    offsetof(struct config_backend, token_url), 0 },
+	{ "full_read_every", YW_STRING, full_read_key,
+	    offsetof(struct config_backend, full_read_every), 0 },
 	{ "usage_location", YW_MAP, location_section, 0, 0 },
 	{ NULL, YW_ANY, NULL, 0, 0 }
 };
@@ -341,6 +358,7 @@ config_backend_init(struct config_backend *b)
 	b->create_users = true;
 	b->page_size = SCIM_PAGE_SIZE;
 	b->patch_members = SCIM_PATCH_MEMBERS;
+	b->full_read_every = FULL_READ_EVERY;
 }
 
 int
@@ -413,6 +431,14 @@ graph_dump(const struct config_backend *b, FILE *fp, const char *in)
 	config_put_str(fp, in, "client_key_file", b->client_key_file);
 	config_put_str(fp, in, "graph_url", b->graph_url);
 	config_put_str(fp, in, "token_url", b->token_url);
+	if (b->full_read_every == 0)
+		fprintf(fp, "%sfull_read_every: 0\n", in);
+	else {
+		char d[32];
+
+		config_format_duration(b->full_read_every, d, sizeof(d));
+		fprintf(fp, "%sfull_read_every: %s\n", in, d);
+	}
 }
 
 static void

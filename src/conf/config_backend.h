@@ -44,6 +44,7 @@ struct config_backend {
 	char *client_key_file;
 	char *graph_url;          /* default https://graph.microsoft.com/v1.0 */
 	char *token_url;          /* "{tenant_id}" already substituted */
+	int64_t full_read_every;  /* seconds; default 1d; 0: every run */
 	/* usage_location: what a user without one gets before a license */
 	char *location_attribute; /* a directory attribute, or NULL */
 	char location_default[3]; /* an ISO 3166 code, or "" */

@@ -29,9 +29,35 @@ result_of(enum outcome o)
 {
 	if (o == OUTCOME_OK)
 		return "ok";
-	if (o == OUTCOME_INHERITED)
+	/* nothing to do: only the group can remove it, or it is gone */
+	if (o == OUTCOME_INHERITED || o == OUTCOME_NOT_HELD)
 		return "skipped";
 	return "failed";
+}
+
+/*
+ * A backend whose users are kept in the database (a delta-read view):
+ * what it confirmed is written into the view at once, since a delta
+ * read may not say (Graph tracks no change of licenseAssignmentStates);
+ * a change that finds the license inherited, or gone already, shows the
+ * view wrong, so the next run reads every user.
+ */
+static int
+update_view(struct plan_run *pr, const struct rc_change *ch, enum outcome o,
+    struct err *e)
+{
+	const struct backend_view *bv = &pr->bv[pr->apps[ch->app].backend];
+
+	if (bv->ops->read_changes == NULL || ch->user >= bv->nbid_of ||
+	    bv->bid_of[ch->user] == 0)
+		return EXIT_OK;
+	if (o == OUTCOME_OK)
+		return audit_view_license(pr->base.db, bv->cfg->name,
+		    intern_str(bv->bids, bv->bid_of[ch->user] - 1),
+		    pr->apps[ch->app].sku, ch->action == RC_ASSIGN, e);
+	if (o == OUTCOME_INHERITED || o == OUTCOME_NOT_HELD)
+		return audit_view_stale(pr->base.db, bv->cfg->name, e);
+	return EXIT_OK;
 }
 
 /* Record one outcome; on_checkpoint commits them per answer, so a run
@@ -81,11 +107,14 @@ on_done(void *ctx, size_t idx, const struct backend_outcome *o)
 	cr.attempts = o->attempts;
 	cr.finished = now_seconds();
 	x->db_r = audit_result(pr->base.db, x->row[pi], &cr, &x->db_e);
-	if (x->db_r == EXIT_OK && o->outcome == OUTCOME_OK)
+	if (x->db_r == EXIT_OK && (o->outcome == OUTCOME_OK ||
+	    o->outcome == OUTCOME_NOT_HELD))
 		x->db_r = ch->action == RC_ASSIGN ?
 		    audit_own(pr->base.db, sku, user, cr.finished,
 		    pr->base.run_id, &x->db_e) :
 		    audit_disown(pr->base.db, sku, user, &x->db_e);
+	if (x->db_r == EXIT_OK)
+		x->db_r = update_view(pr, ch, o->outcome, &x->db_e);
 	if (x->db_r == EXIT_OK)
 		x->uncommitted++;
 	free(noted);

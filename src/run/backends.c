@@ -13,6 +13,8 @@
 #include "conf/policy.h"
 #include "run/run.h"
 #include "run/stages.h"
+#include "store/audit.h"
+#include "util/log.h"
 
 /* "FILE:LINE:COL: app 'NAME': " */
 static void
@@ -432,6 +434,131 @@ view_skus(struct plan_run *pr, size_t view, size_t *n)
 	return v;
 }
 
+/* ---- the tenant's view, kept up to date by reading changes ---- */
+
+struct view_read {
+	struct plan_run *pr;
+	const char *backend;
+	/* a full read: every id once, or the paging is broken */
+	struct intern *seen;
+};
+
+static int
+view_changed(void *ctx, const struct backend_user *u, struct err *e)
+{
+	struct view_read *vr = ctx;
+	uint32_t n;
+
+	if (vr->seen != NULL) {
+		n = intern_count(vr->seen);
+		if (intern_add(vr->seen, u->id) < n) {
+			err_set(e, "the backend listed user %s twice; refusing "
+			    "an inconsistent list of users", u->key);
+			return EXIT_BACKEND;
+		}
+	}
+	return audit_view_put(vr->pr->base.db, vr->backend, u, e);
+}
+
+static int
+view_removed(void *ctx, const char *id, struct err *e)
+{
+	struct view_read *vr = ctx;
+
+	return audit_view_remove(vr->pr->base.db, vr->backend, id, e);
+}
+
+/* Why the view must be read whole this run, or NULL. */
+static const char *
+full_read_reason(const struct plan_run *pr, const struct backend_view *bv,
+    const struct view_sync *vs)
+{
+	if (pr->base.full_read)
+		return "--full-read";
+	if (vs->link == NULL)
+		return "no view of the users kept yet";
+	if (vs->stale > 0)
+		return "changes failed in ways the kept view did not foresee";
+	if (pr->base.now - vs->full_read >= bv->cfg->full_read_every)
+		return "the last full read is older than full_read_every";
+	return NULL;
+}
+
+/*
+ * A backend that reads changes: the kept view brought up to date with
+ * the changes since its link, or, when that cannot be trusted, read
+ * whole; in one transaction with the new link, then every user of it
+ * handed on as list_users would.
+ */
+static int
+read_view(struct plan_run *pr, size_t view, struct err *e)
+{
+	struct backend_view *bv = &pr->bv[view];
+	struct audit *db = pr->base.db;
+	struct user_ctx uc = { pr, view };
+	struct view_read vr = { pr, bv->cfg->name, NULL };
+	struct backend_changes ch = { view_changed, view_removed, &vr };
+	struct view_sync vs;
+	const char *why;
+	char *next = NULL;
+	bool refused = false;
+	int r;
+
+	if ((r = audit_view_sync(db, bv->cfg->name, &vs, e)) != EXIT_OK)
+		return r;
+	why = full_read_reason(pr, bv, &vs);
+	if (why == NULL) {
+		if ((r = audit_begin(db, e)) != EXIT_OK)
+			goto out;
+		r = bv->ops->read_changes(bv->be, vs.link, &ch, &next,
+		    &refused, e);
+		if (r == EXIT_OK && !refused)
+			r = audit_view_set_sync(db, bv->cfg->name, next,
+			    vs.full_read, e);
+		if (r == EXIT_OK && !refused)
+			r = audit_commit(db, e);
+		else
+			audit_rollback(db);
+		if (r != EXIT_OK)
+			goto out;
+		why = refused ? "the backend refused the delta link" : NULL;
+	}
+	if (why != NULL) {
+		log_info("backend %s: reading every user: %s", bv->cfg->name,
+		    why);
+		free(next);
+		next = NULL;
+		if ((r = audit_begin(db, e)) != EXIT_OK)
+			goto out;
+		r = audit_view_clear(db, bv->cfg->name, e);
+		vr.seen = intern_new();
+		if (r == EXIT_OK)
+			r = bv->ops->read_changes(bv->be, NULL, &ch, &next,
+			    &refused, e);
+		intern_free(vr.seen);
+		vr.seen = NULL;
+		if (r == EXIT_OK && refused) {
+			err_set(e, "backend %s refused a read of every user",
+			    bv->cfg->name);
+			r = EXIT_BACKEND;
+		}
+		if (r == EXIT_OK)
+			r = audit_view_set_sync(db, bv->cfg->name, next,
+			    pr->base.now, e);
+		if (r == EXIT_OK)
+			r = audit_commit(db, e);
+		else
+			audit_rollback(db);
+		if (r != EXIT_OK)
+			goto out;
+	}
+	r = audit_view_each(db, bv->cfg->name, on_user, &uc, e);
+out:
+	free(vs.link);
+	free(next);
+	return r;
+}
+
 /* Open every backend (kept open for apply), then read each one's
  * licenses and users, keyed in pr->bkeys (run_merge_backends). */
 int
@@ -453,8 +580,16 @@ run_read_backend(struct plan_run *pr, struct err *e)
 		return r;
 	for (v = 0; v < pr->nbv; v++) {
 		struct user_ctx uc = { pr, v };
-		const char **skus = view_skus(pr, v, &n);
+		const char **skus;
 
+		/* a kept view needs a database to keep it in */
+		if (pr->bv[v].ops->read_changes != NULL &&
+		    pr->base.db != NULL && !pr->base.inspect) {
+			if ((r = read_view(pr, v, e)) != EXIT_OK)
+				return r;
+			continue;
+		}
+		skus = view_skus(pr, v, &n);
 		r = pr->bv[v].ops->list_users(pr->bv[v].be, skus, n, on_user,
 		    &uc, e);
 		free(skus);

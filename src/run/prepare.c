@@ -234,6 +234,7 @@ start(struct plan_run *pr, const struct plan_opts *o, enum run_mode mode,
 	pr->base.now = pr->base.started;
 	pr->base.lock_fd = -1;
 	pr->base.inspect = mode == RUN_INSPECT;
+	pr->base.full_read = o->full_read;
 	if ((r = config_load(o->config_path, &pr->base.cfg, e)) != EXIT_OK)
 		return r;
 	/* Unattended (stdout not a terminal, as under cron or systemd):

@@ -36,6 +36,8 @@ struct plan_opts {
 	int wait;               /* --wait: seconds to wait for the lock */
 	const char *plan_file;  /* apply --plan: a reviewed plan */
 	bool prune;             /* apply --prune: drop drifted changes */
+	bool full_read;         /* --full-read: every backend user, not the
+	                           changes since the last read */
 	const char *metrics_file; /* --metrics: Prometheus text here */
 };
 
@@ -94,6 +96,7 @@ struct run_base {
 	double t0;                  /* monotonic start, for the duration */
 	int lock_fd;
 	bool inspect;               /* read-only: no lock, nothing recorded */
+	bool full_read;             /* plan_opts.full_read */
 	struct provenance pv;       /* what the plan is computed from */
 };
 

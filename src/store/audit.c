@@ -59,6 +59,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SEATS_RUN] = "SELECT max(run_id) FROM seats",
 	[ST_SEATS_GET] = "SELECT pos, app, sku, kind, value FROM seats WHERE "
 	    "run_id = ? ORDER BY pos",
+	[ST_VIEW_SYNC] = "SELECT delta_link, full_read, stale FROM "
+	    "tenant_sync WHERE backend = ?",
+	[ST_VIEW_SYNC_SET] = "INSERT OR REPLACE INTO tenant_sync(backend, "
+	    "delta_link, full_read, stale) VALUES (?, ?, ?, 0)",
+	[ST_VIEW_STALE] = "UPDATE tenant_sync SET stale = stale + 1 WHERE "
+	    "backend = ?",
+	[ST_VIEW_CLEAR] = "DELETE FROM tenant_users WHERE backend = ?",
+	[ST_VIEW_PUT] = "INSERT OR REPLACE INTO tenant_users(backend, id, "
+	    "user, unlicensable, licenses) VALUES (?, ?, ?, ?, ?)",
+	[ST_VIEW_DEL] = "DELETE FROM tenant_users WHERE backend = ? AND id = ?",
+	[ST_VIEW_GET] = "SELECT user, unlicensable, licenses FROM tenant_users "
+	    "WHERE backend = ? AND id = ?",
+	[ST_VIEW_EACH] = "SELECT id, user, unlicensable, licenses FROM "
+	    "tenant_users WHERE backend = ? ORDER BY id",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -144,6 +158,19 @@ static const char *const schema_sql[] = {
 	"  kind TEXT NOT NULL,"
 	"  value INTEGER NOT NULL,"
 	"  PRIMARY KEY (run_id, pos, kind)) WITHOUT ROWID;",
+	/* 6: the tenant's users as a backend's delta reads last left them */
+	"CREATE TABLE tenant_users ("
+	"  backend TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  unlicensable TEXT,"
+	"  licenses TEXT NOT NULL,"
+	"  PRIMARY KEY (backend, id)) WITHOUT ROWID;"
+	"CREATE TABLE tenant_sync ("
+	"  backend TEXT PRIMARY KEY,"
+	"  delta_link TEXT,"
+	"  full_read INTEGER NOT NULL,"
+	"  stale INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(schema_sql) / sizeof(schema_sql[0])))

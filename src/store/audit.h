@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/seats.h"
 #include "util/util.h"
@@ -210,5 +211,41 @@ int audit_last_seats(struct audit *a, int64_t *run_id,
 int audit_begin(struct audit *a, struct err *e);
 int audit_commit(struct audit *a, struct err *e);
 void audit_rollback(struct audit *a);
+
+/*
+ * The tenant's users as a backend's last reads left them (view.c), for a
+ * backend that reads only what changed since (Graph's delta query).
+ * BACKEND is the backend's name.  The sync state: the link to read the
+ * changes from (NULL: none, read every user), when every user was last
+ * read, and how many changes since showed the view wrong (stale).
+ */
+struct view_sync {
+	char *link;             /* free it */
+	int64_t full_read;      /* 0: never */
+	long stale;
+};
+
+int audit_view_sync(struct audit *a, const char *backend,
+    struct view_sync *s, struct err *e);
+/* After a read: LINK for next time; FULL_READ when every user was read
+ * (it clears the stale count). */
+int audit_view_set_sync(struct audit *a, const char *backend,
+    const char *link, int64_t full_read, struct err *e);
+/* A change failed in a way the view did not foresee: read all next time. */
+int audit_view_stale(struct audit *a, const char *backend, struct err *e);
+/* Forget every user (before a full read). */
+int audit_view_clear(struct audit *a, const char *backend, struct err *e);
+/* A user created or changed, as the backend lists it; or gone. */
+int audit_view_put(struct audit *a, const char *backend,
+    const struct backend_user *u, struct err *e);
+int audit_view_remove(struct audit *a, const char *backend, const char *id,
+    struct err *e);
+/* A change the backend confirmed: user ID now holds SKU directly, or no
+ * longer does. */
+int audit_view_license(struct audit *a, const char *backend, const char *id,
+    const char *sku, bool add, struct err *e);
+/* Every user of the view, in id order. */
+int audit_view_each(struct audit *a, const char *backend, backend_user_fn fn,
+    void *ctx, struct err *e);
 
 #endif

@@ -315,7 +315,7 @@ apply_pid=$!
 # Once the users are read, answer every Graph request with 503: the
 # $batch, arriving later, sleeps its latency before the fault is drawn.
 wait_for "run 4: the users are read" 6 \
-	grep -q '"path":"/v1.0/users?' "$T/graph.log"
+	grep -q -E '"path":"/v1.0/users(/delta)?\?' "$T/graph.log"
 graph_config '{"fault_503": 1.0}'
 wait $apply_pid
 RC=$?

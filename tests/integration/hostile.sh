@@ -148,9 +148,9 @@ contains "nextLink outside graph_url: refused" "$ERR" \
 	"refusing @odata.nextLink outside graph_url"
 graph_config '{"next_link": null}'
 
-# ---- a user listed twice ----
+# ---- a user listed twice (in a read of every user) ----
 graph_config '{"duplicate_users": 1}'
-run_licsync plan
+run_licsync plan --full-read
 is "a user listed twice: exit 4" "$RC" 4
 contains "a user listed twice: says so" "$ERR" "twice; refusing an inconsistent list of users"
 run_licsync status --live

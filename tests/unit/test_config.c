@@ -735,6 +735,7 @@ test_dump_content(void **state)
 	    "  graph_url: https://graph.microsoft.com/v1.0\n"
 	    "  token_url: https://login.microsoftonline.com/t/oauth2/v2.0/"
 	    "token\n"
+	    "  full_read_every: 1d\n"
 	    "  concurrency: 4\n"
 	    "  max_retries: 8\n"
 	    "  max_retry_time: 10m\n"
@@ -770,6 +771,7 @@ test_dump_certificate(void **state)
 	    "  graph_url: https://graph.microsoft.com/v1.0\n"
 	    "  token_url: https://login.microsoftonline.com/t/oauth2/v2.0/"
 	    "token\n"
+	    "  full_read_every: 1d\n"
 	    "  proxy: socks5://proxy:1080\n"
 	    "  concurrency: 1\n"
 	    "  max_retries: 0\n"
@@ -1363,6 +1365,11 @@ static void
 test_backend_values(void **state)
 {
 	static const struct ecase cases[] = {
+		{ BACKEND "  full_read_every: 31d\n",
+		  "FILE:5:20: 'full_read_every' must be a duration from 0 to "
+		  "30d, like 12h or 1d\n"
+		  "  full_read_every: 31d\n"
+		  "                   ^" },
 		{ BACKEND "  type: ldif\n",
 		  "FILE:5:9: unknown backend type 'ldif' (known: graph, scim)\n"
 		  "  type: ldif\n"
@@ -1503,6 +1510,7 @@ test_scim_backends(void **state)
 	assert_string_equal(b->name, "default");
 	assert_string_equal(b->type, "graph");
 	assert_int_equal(b->write_budget, 3000);
+	assert_int_equal(b->full_read_every, 86400);
 	b = config_backend_at(c, 1);
 	assert_string_equal(b->name, "slack");
 	assert_string_equal(b->type, "scim");
@@ -1544,6 +1552,14 @@ test_scim_backends(void **state)
 	config_free(c);
 	unlink(path);
 	free(path);
+
+	c = load_ok(BACKEND "  full_read_every: 0\n", NULL);
+	assert_int_equal(c->backend.full_read_every, 0);
+	config_free(c);
+	c = load_ok(BACKEND "  full_read_every: 6h\n", NULL);
+	assert_int_equal(c->backend.full_read_every, 6 * 3600);
+	config_free(c);
+	round_trip(BACKEND "  full_read_every: 0\n");
 
 	/* backends: alone; one of them is the default only when alone */
 	c = load_ok("backends:\n  slack:\n" SCIM, NULL);
