@@ -1297,7 +1297,11 @@ class App:
             if upto is None:
                 upto = self.delta_seq
             if since is None:
-                pool = [(u["id"], u) for u in self.tenant.sorted_users]
+                users = self.tenant.sorted_users
+                i = (bisect.bisect_right(self.tenant.sorted_ids, after)
+                     if after else 0)
+                pool = [(u["id"], u) for u in users[i:i + top + 1]]
+                after = ""
             else:
                 pool = sorted(
                     [(uid, self.tenant.by_id[uid])
