@@ -47,6 +47,7 @@
 # `set -u`.  Needs node; the start-up check also needs ldapsearch.
 
 . "$(dirname "${BASH_SOURCE[0]}")/testca.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/npm_modules.sh"
 
 export LDAPNOINIT=1
 export ADSERVER_BASE='DC=example,DC=test'
@@ -64,61 +65,11 @@ _adserver_cache() {
 	printf '%s\n' "${ADSERVER_MODULES:-$dir}"
 }
 
-# The install is current when its stamp holds this checksum.
-_adserver_want() {
-	cat "$_adserver_src/package.json" "$_adserver_src/package-lock.json" |
-		sha256sum | cut -d' ' -f1
-}
-
-_adserver_current() {
-	[ -f "$1/.installed" ] && [ "$(cat "$1/.installed")" = "$2" ] &&
-		[ -d "$1/node_modules/ldapjs" ]
-}
-
-# _adserver_install CACHE WANT: npm ci into CACHE, holding CACHE/.lock.
-_adserver_install() {
-	local cache=$1 want=$2 lock f
-	mkdir -p "$cache" || return 1
-	if command -v flock >/dev/null 2>&1; then
-		exec {lock}>"$cache/.lock" || return 1
-		if ! flock -w 600 "$lock"; then
-			_adserver_err "timed out waiting for $cache/.lock"
-			exec {lock}>&-
-			return 1
-		fi
-	fi
-	if ! _adserver_current "$cache" "$want"; then
-		rm -f "$cache/.installed"
-		for f in package.json package-lock.json; do
-			# (the copies must stay writable: distcheck's sources are not)
-			rm -f "$cache/$f" && cat "$_adserver_src/$f" >"$cache/$f" ||
-				{ [ -z "${lock:-}" ] || exec {lock}>&-; return 1; }
-		done
-		if ! (cd "$cache" && npm ci --no-audit --no-fund --ignore-scripts \
-			--loglevel=error) >"$cache/npm-ci.log" 2>&1; then
-			_adserver_err "npm ci in $cache failed:"
-			tail -n 20 "$cache/npm-ci.log" >&2
-			[ -z "${lock:-}" ] || exec {lock}>&-
-			return 1
-		fi
-		printf '%s\n' "$want" >"$cache/.installed"
-	fi
-	[ -z "${lock:-}" ] || exec {lock}>&-
-	return 0
-}
-
 adserver_available() {
-	local cache want
+	local cache
 	command -v node >/dev/null 2>&1 || return 1
 	cache=$(_adserver_cache)
-	want=$(_adserver_want) || return 2
-	if ! _adserver_current "$cache" "$want"; then
-		if ! command -v npm >/dev/null 2>&1; then
-			_adserver_err "node is installed but npm is not: cannot install ldapjs"
-			return 2
-		fi
-		_adserver_install "$cache" "$want" || return 2
-	fi
+	npm_modules "$_adserver_src" "$cache" ldapjs || return 2
 	_adserver_node_path=$cache/node_modules
 	return 0
 }

@@ -75,6 +75,7 @@
 # curl.
 
 . "$(dirname "${BASH_SOURCE[0]}")/testca.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/npm_modules.sh"
 
 export SCIMSERVER_TOKEN='scim-test-token-4f1d9c2e7b'
 
@@ -89,63 +90,13 @@ _scimserver_cache() {
 	printf '%s\n' "${SCIMSERVER_MODULES:-$dir}"
 }
 
-# The install is current when its stamp holds this checksum.
-_scimserver_want() {
-	cat "$_scimserver_src/package.json" "$_scimserver_src/package-lock.json" |
-		sha256sum | cut -d' ' -f1
-}
-
-_scimserver_current() {
-	[ -f "$1/.installed" ] && [ "$(cat "$1/.installed")" = "$2" ] &&
-		[ -d "$1/node_modules/express" ] && [ -d "$1/node_modules/scimmy" ] &&
-		[ -d "$1/node_modules/scimmy-routers" ]
-}
-
-# _scimserver_install CACHE WANT: npm ci into CACHE, holding CACHE/.lock.
-_scimserver_install() {
-	local cache=$1 want=$2 lock f
-	mkdir -p "$cache" || return 1
-	if command -v flock >/dev/null 2>&1; then
-		exec {lock}>"$cache/.lock" || return 1
-		if ! flock -w 600 "$lock"; then
-			_scimserver_err "timed out waiting for $cache/.lock"
-			exec {lock}>&-
-			return 1
-		fi
-	fi
-	if ! _scimserver_current "$cache" "$want"; then
-		rm -f "$cache/.installed"
-		for f in package.json package-lock.json; do
-			# (the copies must stay writable: distcheck's sources are not)
-			rm -f "$cache/$f" && cat "$_scimserver_src/$f" >"$cache/$f" ||
-				{ [ -z "${lock:-}" ] || exec {lock}>&-; return 1; }
-		done
-		if ! (cd "$cache" && npm ci --no-audit --no-fund --ignore-scripts \
-			--loglevel=error) >"$cache/npm-ci.log" 2>&1; then
-			_scimserver_err "npm ci in $cache failed:"
-			tail -n 20 "$cache/npm-ci.log" >&2
-			[ -z "${lock:-}" ] || exec {lock}>&-
-			return 1
-		fi
-		printf '%s\n' "$want" >"$cache/.installed"
-	fi
-	[ -z "${lock:-}" ] || exec {lock}>&-
-	return 0
-}
-
 scimserver_available() {
-	local cache want
+	local cache
 	command -v node >/dev/null 2>&1 || return 1
 	command -v curl >/dev/null 2>&1 || return 1
 	cache=$(_scimserver_cache)
-	want=$(_scimserver_want) || return 2
-	if ! _scimserver_current "$cache" "$want"; then
-		if ! command -v npm >/dev/null 2>&1; then
-			_scimserver_err "node is installed but npm is not: cannot install scimmy"
-			return 2
-		fi
-		_scimserver_install "$cache" "$want" || return 2
-	fi
+	npm_modules "$_scimserver_src" "$cache" express scimmy scimmy-routers ||
+		return 2
 	_scimserver_node_path=$cache/node_modules
 	return 0
 }
