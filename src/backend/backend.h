@@ -18,7 +18,8 @@ struct config_backend;
 
 /* One license the backend holds seats of. */
 struct backend_sku {
-	char *id;               /* unique among every backend's; lower-case */
+	char *id;               /* unique among every backend's (Graph's in
+	                           lower case) */
 	char *part_number;      /* its name (Graph: skuPartNumber), or NULL */
 	char *vendor_id;        /* the vendor's own id when id is not, or NULL */
 	char *status;           /* capabilityStatus, or NULL */

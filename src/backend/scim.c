@@ -245,8 +245,8 @@ on_group(void *ctx, const struct scim_resource *r, struct err *e)
 	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
 	s = &l->v[l->n++];
 	memset(s, 0, sizeof(*s));
+	/* the vendor's id as it is: it goes back into /Groups/{id} */
 	s->id = scim_license_id(l->b, r->id);
-	str_lower(s->id);
 	s->part_number = xstrdup(r->name);
 	s->vendor_id = xstrdup(r->id);
 	s->enabled = -1;
@@ -266,7 +266,6 @@ scim_list_skus(struct backend *b, struct backend_sku **skus, size_t *n,
 	if (b->cfg->seat == SEAT_ACTIVE) {
 		l.v = xcalloc(1, sizeof(*l.v));
 		l.v[0].id = scim_license_id(b, NULL);
-		str_lower(l.v[0].id);
 		l.v[0].part_number = xstrdup("active");
 		l.v[0].enabled = -1;
 		l.n = 1;

@@ -55,11 +55,12 @@ user() {        # user NAME [ACTIVE]: a seed user
 
 # atlassian: seat: group.  dave is known; erin exists but the list lags
 # (hidden: creating her gets 409); bob and mallory hold seats they are not
-# entitled to; frank and grace are unknown.
+# entitled to; frank and grace are unknown.  The group's id has capitals:
+# it must go back to the vendor as it is.
 cat >"$T/a.json" <<JSON
 {"users": [$(user dave), $(user erin), $(user bob), $(user mallory),
            $(user judy)],
- "groups": [{"displayName": "jira-users",
+ "groups": [{"displayName": "jira-users", "id": "Jira-Users-01",
              "members": ["bob@example.com", "mallory@example.com"]},
             {"displayName": "confluence-users",
              "members": ["judy@example.com"]}]}
