@@ -448,7 +448,6 @@ group_requests(struct applier *ap, struct req *q)
 static size_t
 split_refused(struct applier *ap, struct req *q, size_t nq, struct req *out)
 {
-	const struct config_backend *cfg = ap->b->cfg;
 	size_t i, j, n = 0;
 
 	for (i = 0; i < nq; i++) {
@@ -469,7 +468,6 @@ split_refused(struct applier *ap, struct req *q, size_t nq, struct req *out)
 		}
 		q[i].nitems = 0;
 	}
-	(void)cfg;
 	return n;
 }
 
